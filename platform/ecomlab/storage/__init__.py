@@ -1,0 +1,1 @@
+"""The lake: a file system (local or HDFS) and its raw zone."""

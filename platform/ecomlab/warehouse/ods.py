@@ -1,0 +1,151 @@
+"""Raw zone -> ODS: each landed file becomes rows of a Parquet Hive table, as received.
+
+ODS keeps every field as the string that arrived (cleaning decides what is valid), plus
+where it came from: batch, file and line number. A line that does not split into the
+expected fields is kept too, flagged with its original text in `_raw_line`, so that
+cleaning can quarantine it: nothing is dropped here.
+
+Each ODS table is partitioned by `dt`, the day a batch was landed for; loading a day
+overwrites that day's partition and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+
+from ecomlab.sources.base import RawEntity
+from ecomlab.storage.lake import Lake
+from ecomlab.storage.raw_zone import RawZone
+from ecomlab.warehouse.catalog import ensure_ods_table
+
+LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_line_no", "_raw_line")
+_QUOTED = r'"([^"]|"")*"'
+
+
+class NoBatchError(Exception):
+    """There is nothing landed for the table and day asked for."""
+
+
+@dataclass(frozen=True)
+class OdsLoad:
+    table: str
+    dt: str
+    batches: int
+    rows_in: int
+    rows_out: int
+    malformed: int
+
+
+def numbered_lines(spark, paths: list[str]):
+    """Lines of text files with their 1-based line number within their file.
+
+    Spark splits a large file into blocks read in parallel; each block's lines arrive in
+    order with consecutive monotonically increasing ids. Counting the lines of every block
+    gives each block's offset in its file, and so exact line numbers without a shuffle.
+    """
+    from pyspark.sql import functions as F
+
+    lines = spark.read.text(paths).select(
+        F.col("value"),
+        F.col("_metadata.file_path").alias("_file"),
+        F.col("_metadata.file_block_start").alias("_block"),
+        F.monotonically_increasing_id().alias("_mid"),
+    )
+    blocks = (
+        lines.groupBy("_file", "_block")
+        .agg(F.count("*").alias("n"), F.min("_mid").alias("first_mid"))
+        .collect()
+    )
+    offsets = []
+    for file, group in groupby(sorted(blocks, key=lambda r: (r["_file"], r["_block"])), key=lambda r: r["_file"]):
+        seen = 0
+        for block in group:
+            offsets.append((file, block["_block"], block["first_mid"], seen))
+            seen += block["n"]
+    if not offsets:
+        offsets.append(("", -1, 0, 0))  # keeps the join typed when every file is empty
+    offset_df = spark.createDataFrame(offsets, "_file string, _block long, first_mid long, line_offset long")
+    return lines.join(F.broadcast(offset_df), ["_file", "_block"]).select(
+        "value",
+        F.col("_file").alias("_source_file"),
+        (F.col("_mid") - F.col("first_mid") + F.col("line_offset") + 1).alias("_line_no"),
+    )
+
+
+def parse_lines(lines, entity: RawEntity):
+    """Split numbered raw lines into the entity's string columns plus `_raw_line` for bad lines."""
+    from pyspark.sql import functions as F
+
+    n = len(entity.columns)
+    value = F.col("value")
+    if entity.format == "csv":
+        unquoted = F.regexp_replace(value, _QUOTED, "")
+        field_count = F.size(F.split(unquoted, ",", -1))
+        well_formed = (field_count == n) & ~unquoted.contains('"')
+        schema = ", ".join(f"`c{i}` string" for i in range(n))
+        parsed = F.from_csv(value, schema, {"mode": "PERMISSIVE"})
+        fields = [parsed[f"c{i}"] for i in range(n)]
+    elif entity.format == "whitespace":
+        tokens = F.split(F.trim(value), r"\s+", -1)
+        well_formed = (F.size(tokens) == n) & (F.trim(value) != "")
+        fields = [tokens.getItem(i) for i in range(n)]
+    elif entity.format == "lines":
+        if n != 1:
+            raise ValueError(f"{entity.ods_table}: a 'lines' entity has exactly one column")
+        well_formed = F.trim(value) != ""
+        fields = [F.trim(value)]
+    else:
+        raise ValueError(f"{entity.ods_table}: unknown raw format {entity.format!r}")
+
+    columns = [F.when(f == "", None).otherwise(f).alias(name) for f, name in zip(fields, entity.columns, strict=True)]
+    return lines.select(
+        *columns,
+        F.col("_source_file"),
+        F.col("_line_no"),
+        F.when(well_formed, None).otherwise(value).alias("_raw_line"),
+    )
+
+
+def load_ods(spark, lake: Lake, entity: RawEntity, dt: str) -> OdsLoad:
+    """(Re)build one day's ODS partition from every batch landed for that day."""
+    from pyspark.sql import functions as F
+
+    manifests = RawZone(lake).batches(entity, dt)
+    if not manifests:
+        raise NoBatchError(f"nothing landed for {entity.source}/{entity.name} on {dt}; land a file first")
+    ensure_ods_table(spark, entity)
+
+    frames = []
+    for manifest in manifests:
+        lines = numbered_lines(spark, [lake.uri(manifest.file_path)])
+        if manifest.header:
+            lines = lines.where(F.col("_line_no") > 1)
+        frames.append(parse_lines(lines, entity).withColumn("_batch_id", F.lit(manifest.batch_id)))
+    rows = frames[0]
+    for frame in frames[1:]:
+        rows = rows.unionByName(frame)
+
+    view = f"_ods_load_{entity.ods_table}"
+    ordered = [*entity.columns, *LINEAGE_COLUMNS]
+    rows.select(*ordered).createOrReplaceTempView(view)
+    spark.sql(
+        f"INSERT OVERWRITE TABLE {entity.qualified_ods_table} PARTITION (dt='{_checked_day(dt)}') "
+        f"SELECT {', '.join(f'`{c}`' for c in ordered)} FROM {view}"
+    )
+    spark.catalog.dropTempView(view)
+    counts = spark.sql(
+        f"SELECT count(*) AS n, count(_raw_line) AS bad FROM {entity.qualified_ods_table} WHERE dt = '{dt}'"
+    ).first()
+    rows_in = sum(m.rows for m in manifests)
+    return OdsLoad(entity.qualified_ods_table, dt, len(manifests), rows_in, counts["n"], counts["bad"])
+
+
+def _checked_day(dt: str) -> str:
+    from datetime import date
+
+    try:
+        date.fromisoformat(dt)
+    except ValueError as exc:
+        raise ValueError(f"dt must be a day as YYYY-MM-DD, got {dt!r}") from exc
+    return dt
