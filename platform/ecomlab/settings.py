@@ -129,7 +129,9 @@ class Settings(BaseSettings):
         if value.startswith("derby://"):
             path = value[len("derby://") :]
             if not path.startswith("/"):
-                raise ValueError(f"an embedded Derby metastore needs an absolute path (derby:///abs/path), got {value!r}")
+                raise ValueError(
+                    f"an embedded Derby metastore needs an absolute path (derby:///abs/path), got {value!r}"
+                )
         elif value.startswith("thrift://"):
             for uri in value.split(","):
                 if not _HOST_PORT.match(uri.strip().removeprefix("thrift://")):
@@ -261,11 +263,13 @@ def load_settings(profile: str | None = None, config_file: str | os.PathLike[str
     packaged = resources.files("ecomlab") / "conf" / f"{profile}.yaml"
     data = _read_yaml(packaged.read_text(encoding="utf-8"), f"{profile}.yaml")
     origin = f"a site file named by {ENV_PREFIX}CONFIG"
+    config_arg = config_file is not None
     config_file = config_file or os.environ.get(f"{ENV_PREFIX}CONFIG")
     if config_file:
         path = Path(config_file)
         if not path.is_file():
-            raise ConfigError(f"config file: {path} (from {ENV_PREFIX}CONFIG) does not exist")
+            source = "the config_file argument" if config_arg else f"{ENV_PREFIX}CONFIG"
+            raise ConfigError(f"config file: {path} (from {source}) does not exist")
         data = _deep_merge(data, _read_yaml(path.read_text(encoding="utf-8"), str(path)))
         origin = str(path)
     data["profile"] = profile

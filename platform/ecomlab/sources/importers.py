@@ -497,7 +497,8 @@ def import_and_load(
     from ecomlab.warehouse.ods import load_ods
 
     result = import_file(kind, location, lake, dt=dt, **options)
-    return result, load_ods(spark, lake, result.entity, result.dt)
+    [load] = load_ods(spark, lake, result.entity, [result.dt])
+    return result, load
 
 
 _ENTITIES: dict[tuple[str, str], RawEntity] = {

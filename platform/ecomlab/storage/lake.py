@@ -142,7 +142,16 @@ class HdfsLake(Lake):
         return f"{self.root}/{clean}" if clean else self.root
 
     def exists(self, path: str) -> bool:
-        return self.client.status(self._p(path), strict=False) is not None
+        from hdfs.util import HdfsError
+
+        try:
+            self.client.status(self._p(path))
+        except HdfsError as exc:
+            # Only "not found" means absent; any other failure must not pass for it.
+            if getattr(exc, "exception", None) == "FileNotFoundException":
+                return False
+            raise LakeError(f"cannot check {self.uri(path)}: {exc}") from exc
+        return True
 
     def list(self, path: str) -> list[str]:
         if not self.exists(path):
@@ -174,8 +183,13 @@ class HdfsLake(Lake):
             return False
         parent = dst.rstrip("/").rsplit("/", 1)[0] if "/" in dst.strip("/") else ""
         self.makedirs(parent)
-        # WebHDFS RENAME is the NameNode's atomic rename; it refuses an existing target.
+        # The NameNode's rename is atomic, but onto a directory that appeared since the
+        # check above it moves `src` inside it: detect that, undo it and report the loss.
         self.client.rename(self._p(src), self._p(dst))
+        nested = f"{dst.rstrip('/')}/{src.rstrip('/').rsplit('/', 1)[-1]}"
+        if self.exists(nested):
+            self.delete(nested)
+            return False
         return True
 
     def delete(self, path: str) -> None:

@@ -18,9 +18,7 @@ class SchemaMismatchError(Exception):
 
 def ensure_databases(spark, warehouse_root: str) -> None:
     for name, comment in LAYERS.items():
-        spark.sql(
-            f"CREATE DATABASE IF NOT EXISTS {name} COMMENT '{comment}' LOCATION '{warehouse_root}/{name}.db'"
-        )
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {name} COMMENT '{comment}' LOCATION '{warehouse_root}/{name}.db'")
 
 
 def ods_columns(entity: RawEntity) -> list[tuple[str, str]]:

@@ -52,11 +52,7 @@ def numbered_lines(spark, paths: list[str]):
         F.col("_metadata.file_block_start").alias("_block"),
         F.monotonically_increasing_id().alias("_mid"),
     )
-    blocks = (
-        lines.groupBy("_file", "_block")
-        .agg(F.count("*").alias("n"), F.min("_mid").alias("first_mid"))
-        .collect()
-    )
+    blocks = lines.groupBy("_file", "_block").agg(F.count("*").alias("n"), F.min("_mid").alias("first_mid")).collect()
     offsets = []
     for file, group in groupby(sorted(blocks, key=lambda r: (r["_file"], r["_block"])), key=lambda r: r["_file"]):
         seen = 0
@@ -73,7 +69,7 @@ def numbered_lines(spark, paths: list[str]):
     )
 
 
-def parse_lines(lines, entity: RawEntity):
+def parse_lines(lines, entity: RawEntity, keep: tuple[str, ...] = ()):
     """Split numbered raw lines into the entity's string columns plus `_raw_line` for bad lines."""
     from pyspark.sql import functions as F
 
@@ -89,7 +85,7 @@ def parse_lines(lines, entity: RawEntity):
     elif entity.format == "whitespace":
         tokens = F.split(F.trim(value), r"\s+", -1)
         well_formed = (F.size(tokens) == n) & (F.trim(value) != "")
-        fields = [tokens.getItem(i) for i in range(n)]
+        fields = [F.get(tokens, i) for i in range(n)]
     elif entity.format == "lines":
         if n != 1:
             raise ValueError(f"{entity.ods_table}: a 'lines' entity has exactly one column")
@@ -104,41 +100,72 @@ def parse_lines(lines, entity: RawEntity):
         F.col("_source_file"),
         F.col("_line_no"),
         F.when(well_formed, None).otherwise(value).alias("_raw_line"),
+        *keep,
     )
 
 
-def load_ods(spark, lake: Lake, entity: RawEntity, dt: str) -> OdsLoad:
-    """(Re)build one day's ODS partition from every batch landed for that day."""
+def load_ods(spark, lake: Lake, entity: RawEntity, days: list[str] | str) -> list[OdsLoad]:
+    """(Re)build the ODS partitions of the given days from every batch landed for them.
+
+    All days are read and written in one Spark job; partitions of other days are untouched.
+    """
     from pyspark.sql import functions as F
 
-    manifests = RawZone(lake).batches(entity, dt)
-    if not manifests:
-        raise NoBatchError(f"nothing landed for {entity.source}/{entity.name} on {dt}; land a file first")
+    days = sorted({_checked_day(d) for d in ([days] if isinstance(days, str) else days)})
+    zone = RawZone(lake)
+    manifests = {day: zone.batches(entity, day) for day in days}
+    missing = [day for day, found in manifests.items() if not found]
+    if missing:
+        raise NoBatchError(
+            f"nothing landed for {entity.source}/{entity.name} on {', '.join(missing)}; land a file first"
+        )
     ensure_ods_table(spark, entity)
+    table = entity.qualified_ods_table
+    batches = [m for day in days for m in manifests[day]]
 
-    frames = []
-    for manifest in manifests:
-        lines = numbered_lines(spark, [lake.uri(manifest.file_path)])
-        if manifest.header:
-            lines = lines.where(F.col("_line_no") > 1)
-        frames.append(parse_lines(lines, entity).withColumn("_batch_id", F.lit(manifest.batch_id)))
-    rows = frames[0]
-    for frame in frames[1:]:
-        rows = rows.unionByName(frame)
+    # Which batch and day each file belongs to, and whether its first line is a header.
+    origin = spark.createDataFrame(
+        [(m.dt, m.batch_id, m.header) for m in batches], "dt string, _batch_id string, _has_header boolean"
+    )
+    lines = numbered_lines(spark, [lake.uri(m.file_path) for m in batches])
+    lines = (
+        lines.withColumn("dt", F.regexp_extract("_source_file", r"/dt=([^/]+)/batch=", 1))
+        .withColumn("_batch_id", F.regexp_extract("_source_file", r"/batch=([^/]+)/", 1))
+        .join(F.broadcast(origin), ["dt", "_batch_id"])
+        .where(~(F.col("_has_header") & (F.col("_line_no") == 1)))
+    )
+    rows = parse_lines(lines, entity, keep=("_batch_id", "dt"))
 
+    # A day whose batches hold no rows gets no partition from the insert below: clear it.
+    for day in days:
+        if sum(m.rows for m in manifests[day]) == 0:
+            spark.sql(f"ALTER TABLE {table} DROP IF EXISTS PARTITION (dt='{day}')")
     view = f"_ods_load_{entity.ods_table}"
-    ordered = [*entity.columns, *LINEAGE_COLUMNS]
+    ordered = [*entity.columns, *LINEAGE_COLUMNS, "dt"]
     rows.select(*ordered).createOrReplaceTempView(view)
     spark.sql(
-        f"INSERT OVERWRITE TABLE {entity.qualified_ods_table} PARTITION (dt='{_checked_day(dt)}') "
-        f"SELECT {', '.join(f'`{c}`' for c in ordered)} FROM {view}"
+        f"INSERT OVERWRITE TABLE {table} PARTITION (dt) SELECT {', '.join(f'`{c}`' for c in ordered)} FROM {view}"
     )
     spark.catalog.dropTempView(view)
-    counts = spark.sql(
-        f"SELECT count(*) AS n, count(_raw_line) AS bad FROM {entity.qualified_ods_table} WHERE dt = '{dt}'"
-    ).first()
-    rows_in = sum(m.rows for m in manifests)
-    return OdsLoad(entity.qualified_ods_table, dt, len(manifests), rows_in, counts["n"], counts["bad"])
+
+    in_list = ", ".join(f"'{d}'" for d in days)
+    counts = {
+        r["dt"]: r
+        for r in spark.sql(
+            f"SELECT dt, count(*) AS n, count(_raw_line) AS bad FROM {table} WHERE dt IN ({in_list}) GROUP BY dt"
+        ).collect()
+    }
+    return [
+        OdsLoad(
+            table=table,
+            dt=day,
+            batches=len(manifests[day]),
+            rows_in=sum(m.rows for m in manifests[day]),
+            rows_out=counts[day]["n"] if day in counts else 0,
+            malformed=counts[day]["bad"] if day in counts else 0,
+        )
+        for day in days
+    ]
 
 
 def _checked_day(dt: str) -> str:

@@ -122,9 +122,7 @@ class Window:
 class DirtyWriter:
     """Writes chunks of one entity's rows into a CSV, injecting and logging defects."""
 
-    def __init__(
-        self, out: CsvFile, entity: str, dt: str, key: tuple[str, ...], log: DefectLog | None, rate: float
-    ):
+    def __init__(self, out: CsvFile, entity: str, dt: str, key: tuple[str, ...], log: DefectLog | None, rate: float):
         self.out = out
         self.entity = entity
         self.dt = dt
@@ -165,7 +163,9 @@ class DirtyWriter:
             if column is None or defect == BAD_ENCODING or len(rows) == 0:
                 continue
             original = columns[column].take(pa.array(rows)).to_pylist()
-            replacement = [self._corrupt(defect, value, rng, window, orphan_base + i) for i, value in enumerate(original)]
+            replacement = [
+                self._corrupt(defect, value, rng, window, orphan_base + i) for i, value in enumerate(original)
+            ]
             mask = np.zeros(n, dtype=bool)
             mask[rows] = True
             columns[column] = pc.replace_with_mask(columns[column], pa.array(mask), pa.array(replacement, pa.string()))
@@ -174,7 +174,9 @@ class DirtyWriter:
         order = np.arange(n)
         dup_at = np.array([], dtype=np.int64)
         if DUPLICATE_ROW in self.plan:
-            sources = np.sort(rng.choice(np.flatnonzero(~taken), size=min(counts[DUPLICATE_ROW], int((~taken).sum())), replace=False))
+            sources = np.sort(
+                rng.choice(np.flatnonzero(~taken), size=min(counts[DUPLICATE_ROW], int((~taken).sum())), replace=False)
+            )
             positions = np.array([rng.integers(s + 1, n + 1) for s in sources], dtype=np.int64)
             order = np.insert(order, positions, sources)
             # Where each copy landed in the output (np.insert shifts later insertions).

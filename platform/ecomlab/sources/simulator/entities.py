@@ -38,7 +38,9 @@ CAMPAIGNS = _shop(
     snapshot=True,
 )
 AD_SPEND = _shop(
-    "ad_spend", "dt campaign_id channel impressions clicks cost", "Daily advertising spend per campaign and channel."
+    "ad_spend",
+    "spend_date campaign_id channel impressions clicks cost",
+    "Daily advertising spend per campaign and channel.",
 )
 EVENTS = _shop(
     "events",
@@ -57,12 +59,12 @@ REFUNDS = _shop("refunds", "refund_id order_id refunded_at amount reason", "Refu
 REVIEWS = _shop("reviews", "review_id order_id item_id user_id rating review_text created_at", "Product reviews.")
 COMPLAINTS = _shop("complaints", "complaint_id order_id user_id complaint_type created_at", "Customer complaints.")
 INVENTORY = _shop(
-    "inventory", "dt item_id stock_on_hand reorder_point on_order", "End-of-day stock per item."
+    "inventory", "snapshot_date item_id stock_on_hand reorder_point on_order", "End-of-day stock per item."
 )
 RESTOCKS = _shop("restocks", "restock_id item_id ordered_at received_at quantity", "Restock deliveries received.")
 MARKET = _shop(
     "market",
-    "dt site category_id visitors orders sales_amount",
+    "market_date site category_id visitors orders sales_amount",
     "Competing sites' daily visitors and sales per category (market data).",
 )
 

@@ -42,11 +42,26 @@ HOME, SEARCH, CATEGORY, PRODUCT, CART, CHECKOUT, PAYMENT = range(len(PAGE_TYPES)
 EVENT_TYPES = ["page_view", "cart_add", "favourite"]
 # The page a session lands on, by channel (CHANNELS order).
 ENTRY_PAGE = np.array([HOME, SEARCH, SEARCH, PRODUCT, PRODUCT, PRODUCT, PRODUCT])
-REFERRERS = ["", "https://search.example/", "https://ads.search.example/", "https://social.example/",
-             "https://mail.example/", "https://partner.example/", "https://display.example/"]
+REFERRERS = [
+    "",
+    "https://search.example/",
+    "https://ads.search.example/",
+    "https://social.example/",
+    "https://mail.example/",
+    "https://partner.example/",
+    "https://display.example/",
+]
 # The key each defect is logged under (several columns are joined with ":").
-KEYS = {"events": ("event_id",), "orders": ("order_id",), "order_items": ("order_id", "line_no"), "payments": ("payment_id",),
-        "refunds": ("refund_id",), "reviews": ("review_id",), "users": ("user_id",), "items": ("item_id",)}
+KEYS = {
+    "events": ("event_id",),
+    "orders": ("order_id",),
+    "order_items": ("order_id", "line_no"),
+    "payments": ("payment_id",),
+    "refunds": ("refund_id",),
+    "reviews": ("review_id",),
+    "users": ("user_id",),
+    "items": ("item_id",),
+}
 SYLLABLES = ["ka", "lo", "mi", "ren", "to", "va", "zen", "ori", "sun", "li", "mo", "ta", "ne", "qi", "ara"]
 
 
@@ -131,8 +146,9 @@ class _Simulation:
         self.log = DefectLog(out / "truth_defects.csv") if config.dirty else None
         self.files: list[SimFile] = []
         self.rows: dict[str, int] = {}
-        self.next_id = {name: 1 for name in ("event", "session", "order", "payment", "refund", "review",
-                                             "complaint", "restock")}
+        self.next_id = {
+            name: 1 for name in ("event", "session", "order", "payment", "refund", "review", "complaint", "restock")
+        }
         w = self.world
         self.anonymous_pool = max(w.n_users * 2, 1000)
         # Truth accumulators (clean data only).
@@ -151,7 +167,7 @@ class _Simulation:
     # ---- driver ------------------------------------------------------------------------
 
     def run(self) -> SimulationResult:
-        c, w = self.c, self.world
+        c = self.c
         weekday = np.array([W.WEEKDAY[(c.start + timedelta(days=d)).weekday()] for d in range(c.days)])
         sessions_per_day = np.round(W.scale(c.events)["sessions"] * weekday / weekday.sum()).astype(np.int64)
         events = 0
@@ -165,8 +181,9 @@ class _Simulation:
 
     def _open(self, entity, dt: str) -> tuple[CsvFile, DirtyWriter]:
         csv_file = CsvFile(self.out / entity.name / f"dt={dt}" / f"{entity.name}.csv", entity.columns)
-        writer = DirtyWriter(csv_file, entity.name, dt, KEYS.get(entity.name, entity.columns[:1]), self.log,
-                             self.c.defect_rate)
+        writer = DirtyWriter(
+            csv_file, entity.name, dt, KEYS.get(entity.name, entity.columns[:1]), self.log, self.c.defect_rate
+        )
         return csv_file, writer
 
     def _close(self, entity, csv_file: CsvFile, dt: str) -> None:
@@ -195,8 +212,10 @@ class _Simulation:
         visit = w.user_visit_weight * (registered & still_active)
         user_cdf = np.cumsum(visit) / visit.sum()
 
-        writers = {e.name: self._open(e, dt) for e in (E.EVENTS, E.ORDERS, E.ORDER_ITEMS, E.PAYMENTS, E.REFUNDS,
-                                                        E.REVIEWS, E.COMPLAINTS)}
+        writers = {
+            e.name: self._open(e, dt)
+            for e in (E.EVENTS, E.ORDERS, E.ORDER_ITEMS, E.PAYMENTS, E.REFUNDS, E.REVIEWS, E.COMPLAINTS)
+        }
         sold = np.zeros(w.n_items, dtype=np.int64)
         category_sales = np.zeros(len(W.CATEGORY_NAMES), dtype=np.int64)
         events = 0
@@ -251,7 +270,7 @@ class _Simulation:
         basket_item = np.searchsorted(w.item_popularity_cdf, rng.random(len(basket_session)), side="right") + 1
         basket_item = np.minimum(basket_item, w.n_items)
         basket_session, basket_item = _unique_pairs(basket_session, basket_item)
-        for p, (a, b) in enumerate(w.pairs):
+        for a, b in w.pairs:
             has_a = np.unique(basket_session[basket_item == a])
             has_b = np.unique(basket_session[basket_item == b])
             add = np.setdiff1d(has_a, has_b)
@@ -297,8 +316,9 @@ class _Simulation:
         fav = logged_in[sess] & (page == PRODUCT) & ~cart & (rng.random(T) < 0.05)
         act = np.flatnonzero(cart | fav)
         act_type = np.where(cart[act], 1, 2)
-        act_t = np.minimum(t[act] + np.minimum(rng.integers(1, 30, len(act)), np.maximum(dwell[act] - 1, 1)),
-                           day_start + DAY - 1)
+        act_t = np.minimum(
+            t[act] + np.minimum(rng.integers(1, 30, len(act)), np.maximum(dwell[act] - 1, 1)), day_start + DAY - 1
+        )
 
         ev_sess = np.concatenate([sess, sess[act]])
         ev_time = np.concatenate([t, act_t])
@@ -310,7 +330,8 @@ class _Simulation:
         ev_exit = np.concatenate([pos == L - 1, np.zeros(len(act), dtype=bool)])
         order = np.lexsort((ev_type, ev_time, ev_sess))
         ev_sess, ev_time, ev_type, ev_page, ev_item, ev_dwell, ev_entry, ev_exit = (
-            a[order] for a in (ev_sess, ev_time, ev_type, ev_page, ev_item, ev_dwell, ev_entry, ev_exit))
+            a[order] for a in (ev_sess, ev_time, ev_type, ev_page, ev_item, ev_dwell, ev_entry, ev_exit)
+        )
         n_ev = len(ev_sess)
         event_id = self._ids("event", n_ev)
         session_id = self._ids("session", S)
@@ -334,13 +355,44 @@ class _Simulation:
             "is_exit": ints(ev_exit.astype(np.int64)),
         }
 
-        tables, sold, category_sales = self._orders(rng, d, converting, k, basket_session, basket_item, session_id,
-                                                    user, segment, spend, channel, campaign, t, starts, n_pages)
+        tables, sold, category_sales = self._orders(
+            rng,
+            d,
+            converting,
+            k,
+            basket_session,
+            basket_item,
+            session_id,
+            user,
+            segment,
+            spend,
+            channel,
+            campaign,
+            t,
+            starts,
+            n_pages,
+        )
         tables["events"] = events
         return tables, sold, category_sales
 
-    def _orders(self, rng, d, converting, k, basket_session, basket_item, session_id, user, segment, spend,
-                channel, campaign, t, starts, n_pages):
+    def _orders(
+        self,
+        rng,
+        d,
+        converting,
+        k,
+        basket_session,
+        basket_item,
+        session_id,
+        user,
+        segment,
+        spend,
+        channel,
+        campaign,
+        t,
+        starts,
+        n_pages,
+    ):
         w = self.world
         day_end = w.start_ts + (d + 1) * DAY - 1
         conv = np.flatnonzero(converting)
@@ -352,8 +404,9 @@ class _Simulation:
         line_no = np.arange(len(basket_session)) - np.concatenate([[0], np.cumsum(k[conv])[:-1]])[line_order] + 1
 
         qty = 1 + rng.poisson(0.25 * spend[basket_session])
-        discount = np.where(campaign[basket_session] >= 0, w.campaign_discount[np.maximum(campaign[basket_session], 0)],
-                            0.0)
+        discount = np.where(
+            campaign[basket_session] >= 0, w.campaign_discount[np.maximum(campaign[basket_session], 0)], 0.0
+        )
         list_cents = w.item_price_cents[basket_item - 1]
         unit_cents = np.round(list_cents * (1 - discount)).astype(np.int64)
         total = np.bincount(line_order, weights=qty * unit_cents, minlength=n_orders).astype(np.int64)
@@ -434,11 +487,19 @@ class _Simulation:
         }
         paid_line = paid[line_order]
         sold = np.bincount(basket_item[paid_line] - 1, weights=qty[paid_line], minlength=w.n_items).astype(np.int64)
-        category_sales = np.bincount(w.item_category[basket_item[paid_line] - 1],
-                                     weights=(qty * unit_cents)[paid_line],
-                                     minlength=len(W.CATEGORY_NAMES)).astype(np.int64)
-        tables = {"orders": orders, "order_items": order_items, "payments": payments, "refunds": refunds,
-                  "reviews": reviews, "complaints": complaints}
+        category_sales = np.bincount(
+            w.item_category[basket_item[paid_line] - 1],
+            weights=(qty * unit_cents)[paid_line],
+            minlength=len(W.CATEGORY_NAMES),
+        ).astype(np.int64)
+        tables = {
+            "orders": orders,
+            "order_items": order_items,
+            "payments": payments,
+            "refunds": refunds,
+            "reviews": reviews,
+            "complaints": complaints,
+        }
         return tables, sold, category_sales
 
     # ---- daily facts beside the clickstream -------------------------------------------
@@ -448,15 +509,23 @@ class _Simulation:
         csv_file, writer = self._open(E.AD_SPEND, dt)
         length = w.campaign_end_day[active] - w.campaign_start_day[active] + 1
         clicks = rng.integers(200, 2000, len(active)) * max(1, self.c.events // 100_000)
-        writer.write(rng, {
-            "dt": constant(dt, len(active)),
-            "campaign_id": ints(active + 1),
-            "channel": labels(w.campaign_channel[active], W.CHANNELS),
-            "impressions": ints(clicks * rng.integers(30, 80, len(active))),
-            "clicks": ints(clicks),
-            "cost": money(np.round(w.campaign_budget_cents[active] / length * rng.uniform(0.85, 1.15, len(active)))
-                          .astype(np.int64)),
-        }, Window(0, 0), 0)
+        writer.write(
+            rng,
+            {
+                "spend_date": constant(dt, len(active)),
+                "campaign_id": ints(active + 1),
+                "channel": labels(w.campaign_channel[active], W.CHANNELS),
+                "impressions": ints(clicks * rng.integers(30, 80, len(active))),
+                "clicks": ints(clicks),
+                "cost": money(
+                    np.round(w.campaign_budget_cents[active] / length * rng.uniform(0.85, 1.15, len(active))).astype(
+                        np.int64
+                    )
+                ),
+            },
+            Window(0, 0),
+            0,
+        )
         self._close(E.AD_SPEND, csv_file, dt)
 
     def _inventory(self, rng, d, dt, day_start, sold):
@@ -477,24 +546,34 @@ class _Simulation:
             on_order[index] += qty
 
         csv_file, writer = self._open(E.INVENTORY, dt)
-        writer.write(rng, {
-            "dt": constant(dt, w.n_items),
-            "item_id": ints(np.arange(1, w.n_items + 1)),
-            "stock_on_hand": ints(self.stock),
-            "reorder_point": ints(self.reorder_point),
-            "on_order": ints(on_order),
-        }, Window(0, 0), 0)
+        writer.write(
+            rng,
+            {
+                "snapshot_date": constant(dt, w.n_items),
+                "item_id": ints(np.arange(1, w.n_items + 1)),
+                "stock_on_hand": ints(self.stock),
+                "reorder_point": ints(self.reorder_point),
+                "on_order": ints(on_order),
+            },
+            Window(0, 0),
+            0,
+        )
         self._close(E.INVENTORY, csv_file, dt)
 
         csv_file, writer = self._open(E.RESTOCKS, dt)
         n = len(arrived)
-        writer.write(rng, {
-            "restock_id": ints(self._ids("restock", n)),
-            "item_id": ints(np.array([p[1] + 1 for p in arrived], dtype=np.int64)),
-            "ordered_at": timestamps(np.array([p[3] for p in arrived], dtype=np.int64)),
-            "received_at": timestamps(day_start + rng.integers(6 * 3600, 18 * 3600, n)),
-            "quantity": ints(np.array([p[2] for p in arrived], dtype=np.int64)),
-        }, Window(0, 0), 0)
+        writer.write(
+            rng,
+            {
+                "restock_id": ints(self._ids("restock", n)),
+                "item_id": ints(np.array([p[1] + 1 for p in arrived], dtype=np.int64)),
+                "ordered_at": timestamps(np.array([p[3] for p in arrived], dtype=np.int64)),
+                "received_at": timestamps(day_start + rng.integers(6 * 3600, 18 * 3600, n)),
+                "quantity": ints(np.array([p[2] for p in arrived], dtype=np.int64)),
+            },
+            Window(0, 0),
+            0,
+        )
         self._close(E.RESTOCKS, csv_file, dt)
 
     def _market(self, rng, dt, category_sales):
@@ -505,14 +584,19 @@ class _Simulation:
         sales = np.round(category_sales[category] * w.competitor_factor.ravel() * rng.uniform(0.9, 1.1, len(site)))
         orders = np.round(sales / (np.array(W.CATEGORY_PRICE)[category] * 100)).astype(np.int64)
         csv_file, writer = self._open(E.MARKET, dt)
-        writer.write(rng, {
-            "dt": constant(dt, len(site)),
-            "site": labels(site, W.COMPETITORS),
-            "category_id": ints(category + 1),
-            "visitors": ints(orders * rng.integers(20, 40, len(site)) + rng.integers(50, 500, len(site))),
-            "orders": ints(orders),
-            "sales_amount": money(sales.astype(np.int64)),
-        }, Window(0, 0), 0)
+        writer.write(
+            rng,
+            {
+                "market_date": constant(dt, len(site)),
+                "site": labels(site, W.COMPETITORS),
+                "category_id": ints(category + 1),
+                "visitors": ints(orders * rng.integers(20, 40, len(site)) + rng.integers(50, 500, len(site))),
+                "orders": ints(orders),
+                "sales_amount": money(sales.astype(np.int64)),
+            },
+            Window(0, 0),
+            0,
+        )
         self._close(E.MARKET, csv_file, dt)
 
     # ---- dimension snapshots (landed for the last day) ---------------------------------
@@ -525,37 +609,56 @@ class _Simulation:
         n_cat = len(W.CATEGORY_NAMES)
 
         csv_file, writer = self._open(E.CATEGORIES, dt)
-        writer.write(rng, {
-            "category_id": ints(np.arange(1, n_cat + 1)),
-            "name": pa.array(W.CATEGORY_NAMES),
-            "department": pa.array(W.CATEGORY_DEPARTMENT),
-        }, whole, 0)
+        writer.write(
+            rng,
+            {
+                "category_id": ints(np.arange(1, n_cat + 1)),
+                "name": pa.array(W.CATEGORY_NAMES),
+                "department": pa.array(W.CATEGORY_DEPARTMENT),
+            },
+            whole,
+            0,
+        )
         self._close(E.CATEGORIES, csv_file, dt)
 
         brand_names = [_brand_name(i) for i in range(1, w.n_brands + 1)]
         csv_file, writer = self._open(E.BRANDS, dt)
-        writer.write(rng, {
-            "brand_id": ints(np.arange(1, w.n_brands + 1)),
-            "name": pa.array(brand_names),
-            "country": labels(w.brand_country, W.COUNTRIES),
-        }, whole, 0)
+        writer.write(
+            rng,
+            {
+                "brand_id": ints(np.arange(1, w.n_brands + 1)),
+                "name": pa.array(brand_names),
+                "country": labels(w.brand_country, W.COUNTRIES),
+            },
+            whole,
+            0,
+        )
         self._close(E.BRANDS, csv_file, dt)
 
         ids = np.arange(1, w.n_items + 1)
         title = pc.binary_join_element_wise(
-            labels(w.item_brand - 1, brand_names), labels(w.item_adjective, W.ADJECTIVES),
-            labels(w.item_category, W.CATEGORY_NAMES), ints(ids), " ")
+            labels(w.item_brand - 1, brand_names),
+            labels(w.item_adjective, W.ADJECTIVES),
+            labels(w.item_category, W.CATEGORY_NAMES),
+            ints(ids),
+            " ",
+        )
         csv_file, writer = self._open(E.ITEMS, dt)
-        writer.write(rng, {
-            "item_id": ints(ids),
-            "title": title,
-            "category_id": ints(w.item_category + 1),
-            "brand_id": ints(w.item_brand),
-            "price": money(w.item_price_cents),
-            "cost": money(w.item_cost_cents),
-            "launch_date": dates(w.item_launch_ts),
-            "status": labels((rng.random(w.n_items) < 0.97).astype(np.int64), ["delisted", "on_sale"]),
-        }, whole, orphan_base=10_000_000_000)
+        writer.write(
+            rng,
+            {
+                "item_id": ints(ids),
+                "title": title,
+                "category_id": ints(w.item_category + 1),
+                "brand_id": ints(w.item_brand),
+                "price": money(w.item_price_cents),
+                "cost": money(w.item_cost_cents),
+                "launch_date": dates(w.item_launch_ts),
+                "status": labels((rng.random(w.n_items) < 0.97).astype(np.int64), ["delisted", "on_sale"]),
+            },
+            whole,
+            orphan_base=10_000_000_000,
+        )
         self._close(E.ITEMS, csv_file, dt)
 
         csv_file, writer = self._open(E.USERS, dt)
@@ -564,30 +667,40 @@ class _Simulation:
         for first in range(0, w.n_users, 200_000):
             sl = slice(first, min(first + 200_000, w.n_users))
             uid = np.arange(sl.start + 1, sl.stop + 1)
-            writer.write(rng, {
-                "user_id": ints(uid),
-                "registered_at": timestamps(w.user_registered_ts[sl]),
-                "channel": labels(w.user_channel[sl], W.CHANNELS),
-                "region": labels(w.user_region[sl], W.REGIONS),
-                "member_level": labels(w.user_level[sl], W.MEMBER_LEVELS),
-                "gender": labels(w.user_gender[sl], W.GENDERS),
-                "birth_year": ints(w.user_birth_year[sl]),
-            }, whole, orphan_base=10_000_000_000)
+            writer.write(
+                rng,
+                {
+                    "user_id": ints(uid),
+                    "registered_at": timestamps(w.user_registered_ts[sl]),
+                    "channel": labels(w.user_channel[sl], W.CHANNELS),
+                    "region": labels(w.user_region[sl], W.REGIONS),
+                    "member_level": labels(w.user_level[sl], W.MEMBER_LEVELS),
+                    "gender": labels(w.user_gender[sl], W.GENDERS),
+                    "birth_year": ints(w.user_birth_year[sl]),
+                },
+                whole,
+                orphan_base=10_000_000_000,
+            )
             segments.write(lines_to_bytes(render_lines([ints(uid), labels(w.user_segment[sl], W.SEGMENT_NAMES)])))
         segments.close()
         self._close(E.USERS, csv_file, dt)
 
         csv_file, writer = self._open(E.CAMPAIGNS, dt)
         n = w.n_campaigns
-        writer.write(rng, {
-            "campaign_id": ints(np.arange(1, n + 1)),
-            "name": pa.array([f"{W.CHANNELS[ch]} push {i + 1}" for i, ch in enumerate(w.campaign_channel)]),
-            "channel": labels(w.campaign_channel, W.CHANNELS),
-            "start_date": dates(w.start_ts + w.campaign_start_day * DAY),
-            "end_date": dates(w.start_ts + w.campaign_end_day * DAY),
-            "budget": money(w.campaign_budget_cents),
-            "discount_rate": pa.array([f"{x:.2f}" for x in w.campaign_discount]),
-        }, whole, 0)
+        writer.write(
+            rng,
+            {
+                "campaign_id": ints(np.arange(1, n + 1)),
+                "name": pa.array([f"{W.CHANNELS[ch]} push {i + 1}" for i, ch in enumerate(w.campaign_channel)]),
+                "channel": labels(w.campaign_channel, W.CHANNELS),
+                "start_date": dates(w.start_ts + w.campaign_start_day * DAY),
+                "end_date": dates(w.start_ts + w.campaign_end_day * DAY),
+                "budget": money(w.campaign_budget_cents),
+                "discount_rate": pa.array([f"{x:.2f}" for x in w.campaign_discount]),
+            },
+            whole,
+            0,
+        )
         self._close(E.CAMPAIGNS, csv_file, dt)
 
     # ---- truth ---------------------------------------------------------------------------
@@ -598,39 +711,55 @@ class _Simulation:
         pairs = []
         for p, (a, b) in enumerate(w.pairs):
             na, nb, both = int(self.item_orders[a]), int(self.item_orders[b]), int(self.pair_both[p])
-            pairs.append({
-                "antecedent_item_id": int(a), "consequent_item_id": int(b),
-                "orders_with_antecedent": na, "orders_with_consequent": nb, "orders_with_both": both,
-                "support": both / n,
-                "confidence": both / na if na else 0.0,
-                "lift": (both * n) / (na * nb) if na and nb else 0.0,
-            })
+            pairs.append(
+                {
+                    "antecedent_item_id": int(a),
+                    "consequent_item_id": int(b),
+                    "orders_with_antecedent": na,
+                    "orders_with_consequent": nb,
+                    "orders_with_both": both,
+                    "support": both / n,
+                    "confidence": both / na if na else 0.0,
+                    "lift": (both * n) / (na * nb) if na and nb else 0.0,
+                }
+            )
         base_per_day = self.channel_sessions.sum(axis=0) / c.days
         campaigns = []
         for i in range(w.n_campaigns):
             ch = int(w.campaign_channel[i])
-            campaigns.append({
-                "campaign_id": i + 1, "channel": W.CHANNELS[ch],
-                "start_date": c.day(int(w.campaign_start_day[i])), "end_date": c.day(int(w.campaign_end_day[i])),
-                "planted_uplift": float(w.campaign_uplift[i]),
-                "campaign_sessions": int(self.campaign_sessions[i]),
-                "channel_sessions_per_day": float(base_per_day[ch]),
-            })
+            campaigns.append(
+                {
+                    "campaign_id": i + 1,
+                    "channel": W.CHANNELS[ch],
+                    "start_date": c.day(int(w.campaign_start_day[i])),
+                    "end_date": c.day(int(w.campaign_end_day[i])),
+                    "planted_uplift": float(w.campaign_uplift[i]),
+                    "campaign_sessions": int(self.campaign_sessions[i]),
+                    "channel_sessions_per_day": float(base_per_day[ch]),
+                }
+            )
         segment_users = np.bincount(w.user_segment, minlength=len(W.SEGMENTS))
         truth = {
             "generator": "ecomlab shop simulator",
             "config": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(c).items()},
             "window": {"start": c.day(0), "end_exclusive": (c.end + timedelta(days=1)).isoformat(), "days": c.days},
-            "sizes": {"users": w.n_users, "items": w.n_items, "brands": w.n_brands, "campaigns": w.n_campaigns,
-                      "categories": len(W.CATEGORY_NAMES)},
+            "sizes": {
+                "users": w.n_users,
+                "items": w.n_items,
+                "brands": w.n_brands,
+                "campaigns": w.n_campaigns,
+                "categories": len(W.CATEGORY_NAMES),
+            },
             "events": events,
             "orders": self.orders_total,
             "rows_written": dict(sorted(self.rows.items())),
             "product_pairs": {"add_probability": w.pair_probability, "pairs": pairs},
             "segments": {
                 "assignment_file": "truth_segments.csv",
-                "definitions": {name: dict(params, users=int(segment_users[i]), orders=int(self.segment_orders[i]))
-                                for i, (name, params) in enumerate(W.SEGMENTS.items())},
+                "definitions": {
+                    name: dict(params, users=int(segment_users[i]), orders=int(self.segment_orders[i]))
+                    for i, (name, params) in enumerate(W.SEGMENTS.items())
+                },
             },
             "seasonality": {"hourly_utc": W.HOURLY.tolist(), "weekday_mon_to_sun": W.WEEKDAY.tolist()},
             "campaign_uplift": campaigns,

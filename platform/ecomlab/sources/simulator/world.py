@@ -25,7 +25,26 @@ CATEGORY_NAMES = [c for cats in DEPARTMENTS.values() for c in cats]
 CATEGORY_DEPARTMENT = [d for d, cats in DEPARTMENTS.items() for _ in cats]
 # Typical price (in currency units) per category, in CATEGORY_NAMES order.
 CATEGORY_PRICE = [
-    450, 900, 80, 600, 40, 60, 300, 35, 70, 55, 45, 90, 30, 25, 60, 15, 20, 30, 25, 180,
+    450,
+    900,
+    80,
+    600,
+    40,
+    60,
+    300,
+    35,
+    70,
+    55,
+    45,
+    90,
+    30,
+    25,
+    60,
+    15,
+    20,
+    30,
+    25,
+    180,
 ]
 ADJECTIVES = ["Classic", "Smart", "Eco", "Pro", "Mini", "Ultra", "Soft", "Daily", "Premium", "Lite"]
 COUNTRIES = ["CN", "US", "DE", "JP", "KR", "FR", "IT", "GB"]
@@ -56,8 +75,15 @@ SEGMENT_NAMES = list(SEGMENTS)
 HOURLY = np.array([2, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 7, 8, 7, 6, 6, 6, 7, 8, 10, 11, 10, 7, 4], dtype=float)
 WEEKDAY = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.3, 1.25])
 
-REVIEW_GOOD = ["great value", "works as described", "fast delivery", "very happy with it", "很好 推荐",
-               "très bien", "would buy again"]
+REVIEW_GOOD = [
+    "great value",
+    "works as described",
+    "fast delivery",
+    "very happy with it",
+    "很好 推荐",
+    "très bien",
+    "would buy again",
+]
 REVIEW_BAD = ["arrived damaged", "not as described", "poor quality", "too slow to arrive", "不满意"]
 
 
@@ -153,8 +179,8 @@ def build_world(rng: np.random.Generator, events: int, start: date, days: int) -
     newcomer = user_segment == SEGMENT_NAMES.index("newcomers")
     registered = start_ts - rng.integers(1, 900, n_users) * DAY - rng.integers(0, DAY, n_users)
     # Newcomers register during the window (never on its last day, so they can return).
-    registered[newcomer] = start_ts + rng.integers(0, max(days - 1, 1), newcomer.sum()) * DAY + rng.integers(
-        0, DAY // 2, newcomer.sum()
+    registered[newcomer] = (
+        start_ts + rng.integers(0, max(days - 1, 1), newcomer.sum()) * DAY + rng.integers(0, DAY // 2, newcomer.sum())
     )
     visits = np.array([s["visits"] for s in SEGMENTS.values()])[user_segment] * rng.lognormal(0, 0.3, n_users)
     level_by_segment = np.array([3, 2, 0, 1, 0])[user_segment]

@@ -1,0 +1,244 @@
+"""The `ecomlab` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ecomlab.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="ecomlab: e-commerce big-data analysis on Spark and Hive.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Show or check the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+console = Console()
+err = Console(stderr=True)
+
+ProfileOption = Annotated[
+    str | None,
+    typer.Option("--profile", "-p", help="embedded, local or cluster (default: $ECOMLAB_PROFILE or embedded)."),
+]
+
+
+@app.callback()
+def main(profile: ProfileOption = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    if profile:
+        os.environ["ECOMLAB_PROFILE"] = profile
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.print(f"[red]configuration error[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error[/red]: {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def _progress():
+    from ecomlab.progress import default_progress
+
+    return default_progress()
+
+
+def _sim_config(events: int, days: int, start: str, seed: int, defect_rate: float, clean: bool):
+    from ecomlab.sources.simulator import SimulatorConfig, SimulatorError
+
+    try:
+        return SimulatorConfig(
+            events=events,
+            days=days,
+            start=date.fromisoformat(start),
+            seed=seed,
+            defect_rate=defect_rate,
+            dirty=not clean,
+        )
+    except (SimulatorError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+
+
+EventsOption = Annotated[int, typer.Option(help="Clickstream events to simulate (10 thousand to 100 million).")]
+DaysOption = Annotated[int, typer.Option(help="Days to simulate.")]
+StartOption = Annotated[str, typer.Option(help="First simulated day (YYYY-MM-DD).")]
+SeedOption = Annotated[int, typer.Option(help="Random seed: the same seed gives the same bytes.")]
+DefectOption = Annotated[float, typer.Option(help="Share of rows given a defect, per defect type.")]
+CleanOption = Annotated[bool, typer.Option("--clean", help="Inject no dirty data.")]
+
+
+@app.command()
+def run(
+    events: EventsOption = 100_000,
+    days: DaysOption = 7,
+    start: StartOption = "2026-11-01",
+    seed: SeedOption = 20261101,
+    defect_rate: DefectOption = 0.002,
+    clean: CleanOption = False,
+) -> None:
+    """Run the whole pipeline in one process and print a summary of every stage."""
+    from ecomlab.pipeline.run import run_pipeline, summary_rows
+
+    settings = _settings()
+    report = run_pipeline(settings, _sim_config(events, days, start, seed, defect_rate, clean), _progress())
+    table = Table(title=f"ecomlab run {report.run_id} ({report.profile} profile)")
+    for column in ("stage", "rows in", "rows out", "seconds"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for row in summary_rows(report):
+        table.add_row(*row)
+    console.print(table)
+    for name, where in report.outputs.items():
+        console.print(f"[bold]{name}[/bold]: {where}", highlight=False, soft_wrap=True)
+    console.print('Query it: ecomlab sql "SELECT dt, count(*) FROM ods.shop_events GROUP BY dt ORDER BY dt"')
+
+
+@app.command("simulate")
+def simulate_command(
+    out: Annotated[Path, typer.Argument(help="Directory to write (replaced if it exists).")],
+    events: EventsOption = 100_000,
+    days: DaysOption = 7,
+    start: StartOption = "2026-11-01",
+    seed: SeedOption = 20261101,
+    defect_rate: DefectOption = 0.002,
+    clean: CleanOption = False,
+) -> None:
+    """Generate shop data (CSV files, truth.json, truth_defects.csv) without landing it."""
+    from ecomlab.sources.simulator import simulate
+
+    config = _sim_config(events, days, start, seed, defect_rate, clean)
+    with _progress().task("generate shop data", total=config.events, unit="events") as advance:
+        result = simulate(config, out, progress=advance)
+    console.print(
+        f"{result.events:,} events, {sum(f.rows for f in result.files):,} rows in "
+        f"{len(result.files)} files under {result.out_dir}"
+    )
+    console.print(f"truth: {result.truth_path}")
+
+
+@app.command("import")
+def import_command(
+    kind: Annotated[str, typer.Argument(help="taobao, cdnow or baskets.")],
+    location: Annotated[str, typer.Argument(help="Path or file:// URI of the file.")],
+    dt: Annotated[str | None, typer.Option(help="Day to land the batch for (default: the data's last day).")] = None,
+) -> None:
+    """Check a public data file, land it in the raw zone as received, and load its ODS partition."""
+    from ecomlab.sources.importers import InputFormatError, UnsupportedLocationError, import_file
+    from ecomlab.storage.lake import lake_from_settings
+    from ecomlab.warehouse.catalog import ensure_databases
+    from ecomlab.warehouse.ods import load_ods
+    from ecomlab.warehouse.spark import create_spark
+
+    settings = _settings()
+    lake = lake_from_settings(settings)
+    try:
+        size = (
+            Path(location.removeprefix("file://")).stat().st_size
+            if "://" not in location or location.startswith("file://")
+            else None
+        )
+        with _progress().task(f"check {kind} file", total=size, unit="bytes") as advance:
+            result = import_file(kind, location, lake, dt=dt, progress=advance)
+    except (InputFormatError, UnsupportedLocationError, FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    v = result.validation
+    console.print(
+        f"{v.file}: {v.rows:,} rows, {v.malformed:,} malformed, days {v.first_day} .. {v.last_day}, "
+        f"users {v.users if v.users is not None else '-'}; "
+        f"{'landed' if result.stored else 'already landed'} as batch {result.manifest.batch_id}"
+    )
+    spark = create_spark(settings, app_name=f"ecomlab-import-{kind}")
+    ensure_databases(spark, settings.warehouse_root)
+    for load in load_ods(spark, lake, result.entity, result.dt):
+        console.print(f"{load.table} dt={load.dt}: {load.rows_out:,} rows ({load.malformed:,} malformed kept)")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A Spark SQL statement.")],
+    limit: Annotated[int, typer.Option(help="Rows to show at most.")] = 100,
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Run Spark SQL against the warehouse and print the result."""
+    from ecomlab.warehouse.spark import create_spark
+
+    if output not in ("table", "csv", "json"):
+        raise _fail(f"--format must be table, csv or json, got {output!r}")
+    spark = create_spark(_settings(), app_name="ecomlab-sql")
+    try:
+        frame = spark.sql(query)
+        rows = frame.limit(limit).collect()
+    except Exception as exc:  # Spark raises its own exception types with a readable message
+        raise _fail(str(exc).splitlines()[0]) from None
+    columns = frame.columns
+    if output == "json":
+        for row in rows:
+            print(json.dumps(row.asDict(), default=str))
+    elif output == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([list(r) for r in rows])
+    else:
+        table = Table()
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        console.print(table)
+        console.print(f"{len(rows)} row(s)" + (f" (limited to {limit})" if len(rows) == limit else ""))
+
+
+@app.command()
+def tables() -> None:
+    """List the warehouse's tables, layer by layer."""
+    from ecomlab.warehouse.catalog import LAYERS, ensure_databases
+    from ecomlab.warehouse.spark import create_spark
+
+    settings = _settings()
+    spark = create_spark(settings, app_name="ecomlab-tables")
+    ensure_databases(spark, settings.warehouse_root)
+    table = Table("database", "table", "partitions")
+    for database in LAYERS:
+        for t in spark.catalog.listTables(database):
+            parts = spark.sql(f"SHOW PARTITIONS {database}.{t.name}").count()
+            table.add_row(database, t.name, str(parts))
+    console.print(table)
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective configuration (passwords hidden)."""
+    console.print_json(json.dumps(_settings().redacted()))
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Check the configuration; exit 2 with the wrong keys named when it is not valid."""
+    settings = _settings()
+    console.print(f"configuration of the {settings.profile} profile is valid")
+
+
+if __name__ == "__main__":
+    app()

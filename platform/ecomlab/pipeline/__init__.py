@@ -1,0 +1,1 @@
+"""Pipelines that chain the stages."""

@@ -1,0 +1,70 @@
+"""The main job on the embedded profile: generate -> land raw -> load ODS, counted against the truth."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ecomlab.pipeline.run import run_pipeline
+from ecomlab.sources.simulator import SimulatorConfig
+from ecomlab.sources.simulator import entities as shop
+
+pytestmark = pytest.mark.spark
+
+SIM = SimulatorConfig(events=15_000, days=2, start=date(2025, 3, 1), seed=11)
+
+
+@pytest.fixture(scope="module")
+def first_run(settings, spark):
+    return run_pipeline(settings, SIM, spark=spark)
+
+
+def ods_counts(spark) -> dict[str, int]:
+    days = [SIM.day(d) for d in range(SIM.days)]
+    in_days = ", ".join(f"'{d}'" for d in days)
+    return {
+        e.name: spark.sql(f"SELECT count(*) FROM {e.qualified_ods_table} WHERE dt IN ({in_days})").first()[0]
+        for e in shop.ALL
+    }
+
+
+def test_every_generated_row_reaches_ods(first_run, spark):
+    truth = json.loads(Path(first_run.outputs["truth file"]).read_text())
+    assert ods_counts(spark) == truth["rows_written"]
+    stages = {s.stage: s for s in first_run.stages}
+    assert list(stages) == ["generate", "land raw", "load ODS"]
+    assert stages["generate"].rows_out == stages["land raw"].rows_out == stages["load ODS"].rows_out
+    assert stages["load ODS"].rows_in == stages["load ODS"].rows_out == sum(truth["rows_written"].values())
+
+
+def test_ods_keeps_the_planted_defects_for_cleaning(first_run, spark):
+    truth = json.loads(Path(first_run.outputs["truth file"]).read_text())
+    counts = truth["defects"]["counts"]["events"]
+    days = ", ".join(f"'{SIM.day(d)}'" for d in range(SIM.days))
+    events = spark.sql(f"SELECT * FROM ods.shop_events WHERE dt IN ({days})")
+    row = events.selectExpr(
+        "count(_raw_line) AS malformed", "count_if(referrer LIKE '%\ufffd%') AS bad_encoding"
+    ).first()
+    data_columns = [*shop.EVENTS.columns, "_raw_line", "dt"]
+    duplicates = events.count() - events.select(*data_columns).distinct().count()
+    assert row["malformed"] == counts["malformed_line"]
+    assert row["bad_encoding"] == counts["bad_encoding"]
+    assert duplicates == counts["duplicate_row"]
+
+
+def test_a_second_run_stores_nothing_new_and_duplicates_nothing(first_run, settings, spark):
+    before = ods_counts(spark)
+    again = run_pipeline(settings, SIM, spark=spark)
+    land = next(s for s in again.stages if s.stage == "land raw")
+    assert land.detail["batches_stored"] == 0
+    assert land.detail["batches_already_there"] > 0
+    assert ods_counts(spark) == before
+
+
+def test_the_run_report_is_written_to_the_lake(first_run, lake):
+    uri = first_run.outputs["run report"]
+    report = json.loads(lake.read_bytes(uri.removeprefix(lake.root_uri + "/")))
+    assert [s["stage"] for s in report["stages"]] == ["generate", "land raw", "load ODS"]

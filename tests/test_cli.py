@@ -1,0 +1,132 @@
+"""The `ecomlab` command and the Spark job entry points, run as a user runs them (subprocesses).
+
+Each test here starts its own JVM with its own home, so it cannot share the test session's
+embedded metastore; they form the slow tier.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
+
+
+def ecomlab(*args: str, home: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "ECOMLAB_HOME": str(home), "COLUMNS": "200", **env}
+    result = subprocess.run([str(BIN / "ecomlab"), *args], env=environment, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        pytest.fail(f"ecomlab {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def test_help_lists_every_command(tmp_path):
+    out = ecomlab("--help", home=tmp_path).stdout
+    for command in ("run", "simulate", "import", "sql", "tables", "config"):
+        assert f" {command} " in out
+
+
+def test_a_wrong_setting_stops_start_up_naming_the_key(tmp_path):
+    result = ecomlab("config", "check", home=tmp_path, check=False, ECOMLAB_SPARK__MASTER="bogus")
+    assert result.returncode == 2
+    assert "spark.master" in result.stderr
+    result = ecomlab("--profile", "cluster", "config", "check", home=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "lake_root" in result.stderr and "ECOMLAB_LAKE_ROOT" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli-home")
+    result = ecomlab("run", "--events", "10000", "--days", "2", home=home)
+    return home, result
+
+
+def test_run_prints_a_summary_and_the_paths_it_produced(ran):
+    home, result = ran
+    for stage in ("generate", "land raw", "load ODS"):
+        assert stage in result.stdout
+    for label in ("truth file", "raw zone", "warehouse", "run report"):
+        assert f"{label}:" in result.stdout
+    assert (home / "lake" / "raw" / "shop" / "events").is_dir()
+    assert (home / "metastore_db").is_dir()
+
+
+def test_ods_tables_are_queryable_from_the_sql_command(ran):
+    home, _ = ran
+    truth_file = next((home / "incoming" / "shop").glob("*/truth.json"))
+    truth = json.loads(truth_file.read_text())
+    out = ecomlab("sql", "SELECT count(*) AS n FROM ods.shop_events", "--format", "json", home=home).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == {"n": truth["rows_written"]["events"]}
+    table = ecomlab("tables", home=home).stdout
+    assert "shop_events" in table and "shop_users" in table
+
+
+def test_a_bad_query_is_a_clear_error(ran):
+    home, _ = ran
+    result = ecomlab("sql", "SELECT nope FROM ods.shop_events", home=home, check=False)
+    assert result.returncode == 1
+    assert "nope" in result.stderr
+
+
+def test_import_of_a_malformed_file_names_the_file_and_line(ran, tmp_path):
+    home, _ = ran
+    bad = tmp_path / "behaviour.csv"
+    bad.write_text("1,2,3\n")
+    result = ecomlab("import", "taobao", str(bad), home=home, check=False)
+    assert result.returncode == 1
+    assert "behaviour.csv" in result.stderr and "line 1" in result.stderr
+
+
+def test_import_of_the_real_taobao_sample(ran, datasets):
+    home, _ = ran
+    path = datasets / "taobao-userbehavior-sample" / "UserBehavior.csv"
+    users = len({line.split(",")[0] for line in path.read_text().splitlines()})
+    ecomlab("import", "taobao", str(path), home=home)
+    out = ecomlab(
+        "sql",
+        "SELECT count(*) AS n, count(DISTINCT user_id) AS users FROM ods.taobao_user_behavior",
+        "--format",
+        "json",
+        home=home,
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == {"n": 4321, "users": users}
+
+
+def test_the_spark_job_reloads_ods_through_spark_submit(ran):
+    home, _ = ran
+    before = ecomlab(
+        "sql", "SELECT dt, count(*) AS n FROM ods.shop_orders GROUP BY dt ORDER BY dt", "--format", "json", home=home
+    ).stdout
+    env = {**os.environ, "ECOMLAB_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
+    job = subprocess.run(
+        [
+            str(BIN / "spark-submit"),
+            "--master",
+            "local[1]",
+            str(REPO / "jobs" / "load_ods.py"),
+            "--source",
+            "shop",
+            "--entity",
+            "orders",
+            "--all-landed",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert job.returncode == 0, job.stderr[-3000:]
+    assert "ods.shop_orders dt=" in job.stderr + job.stdout, job.stderr[-3000:]
+    after = ecomlab(
+        "sql", "SELECT dt, count(*) AS n FROM ods.shop_orders GROUP BY dt ORDER BY dt", "--format", "json", home=home
+    ).stdout
+    assert after == before
