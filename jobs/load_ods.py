@@ -18,7 +18,7 @@ from ecomlab.sources.registry import entities_of
 from ecomlab.storage.lake import lake_from_settings
 from ecomlab.storage.raw_zone import RawZone
 from ecomlab.warehouse.catalog import ensure_databases
-from ecomlab.warehouse.ods import NoBatchError, load_ods
+from ecomlab.warehouse.ods import NoBatchError, load_many
 from ecomlab.warehouse.spark import create_spark
 
 log = logging.getLogger("ecomlab.jobs.load_ods")
@@ -45,24 +45,28 @@ def main(argv: list[str] | None = None) -> int:
     spark = create_spark(settings, app_name=f"ecomlab-load-ods-{args.source}")
     ensure_databases(spark, settings.warehouse_root)
     zone = RawZone(lake)
+    plan = {}
     for entity in entities:
         days = args.dt or zone.days(entity)
-        if not days:
+        if days:
+            plan[entity] = days
+        else:
             log.info("%s: nothing landed", entity.qualified_ods_table)
-            continue
-        try:
-            for load in load_ods(spark, lake, entity, days):
-                log.info(
-                    "%s dt=%s: %d rows in, %d rows out, %d malformed kept",
-                    load.table,
-                    load.dt,
-                    load.rows_in,
-                    load.rows_out,
-                    load.malformed,
-                )
-        except NoBatchError as exc:
-            log.error("%s", exc)
-            return 1
+    try:
+        loaded = load_many(spark, lake, plan)
+    except NoBatchError as exc:
+        log.error("%s", exc)
+        return 1
+    for loads in loaded.values():
+        for load in loads:
+            log.info(
+                "%s dt=%s: %d rows in, %d rows out, %d malformed kept",
+                load.table,
+                load.dt,
+                load.rows_in,
+                load.rows_out,
+                load.malformed,
+            )
     spark.stop()
     return 0
 

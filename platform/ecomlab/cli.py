@@ -136,6 +136,28 @@ def simulate_command(
     console.print(f"truth: {result.truth_path}")
 
 
+@app.command()
+def land(
+    directory: Annotated[Path, typer.Argument(help="Output directory of `ecomlab simulate`.")],
+) -> None:
+    """Land the files of a simulator run in the raw zone, as received, with manifests."""
+    from ecomlab.pipeline.run import land_simulation
+    from ecomlab.sources.simulator import SimulatorError, read_simulation
+    from ecomlab.storage.lake import lake_from_settings
+
+    try:
+        result = read_simulation(directory)
+    except SimulatorError as exc:
+        raise _fail(str(exc)) from None
+    lake = lake_from_settings(_settings())
+    with _progress().task("land raw files", total=len(result.files), unit="files") as advance:
+        landed = land_simulation(result, lake, advance)
+    console.print(
+        f"{landed.rows:,} rows: {landed.stored} batches stored, {landed.already_there} already there, "
+        f"under {lake.uri('raw/shop')}"
+    )
+
+
 @app.command("import")
 def import_command(
     kind: Annotated[str, typer.Argument(help="taobao, cdnow or baskets.")],

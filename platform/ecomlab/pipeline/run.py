@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from ecomlab.progress import Progress
+from ecomlab.progress import Advance, Progress
 from ecomlab.settings import Settings
 from ecomlab.sources.base import RawEntity
-from ecomlab.sources.simulator import SimulatorConfig, simulate
+from ecomlab.sources.simulator import SimulationResult, SimulatorConfig, simulate
 from ecomlab.sources.simulator import entities as shop
-from ecomlab.storage.lake import lake_from_settings
-from ecomlab.storage.raw_zone import RawZone, file_stats
+from ecomlab.storage.lake import Lake, lake_from_settings
+from ecomlab.storage.raw_zone import RawZone
 
 
 @dataclass
@@ -53,6 +53,35 @@ def _stage(report: RunReport, name: str) -> Iterator[StageReport]:
     report.stages.append(stage)
 
 
+@dataclass(frozen=True)
+class Landed:
+    rows: int
+    stored: int
+    already_there: int
+
+
+def land_simulation(result: SimulationResult, lake: Lake, advance: Advance = lambda n: None) -> Landed:
+    """Land every file of a simulator output in the raw zone (a batch already there is kept)."""
+    zone = RawZone(lake)
+    rows = stored = 0
+    first, last = result.config.start.isoformat(), result.config.end.isoformat()
+    for sim_file in result.files:
+        entity = shop.BY_NAME[sim_file.entity]
+        # A daily file covers its day; a snapshot describes the state over the whole window.
+        window = (first, last) if entity.snapshot else (sim_file.dt, sim_file.dt)
+        landing = zone.land(
+            sim_file.path,
+            entity,
+            sim_file.dt,
+            window=window,
+            extra={"generator": "shop simulator", "seed": result.config.seed},
+        )
+        stored += landing.stored
+        rows += landing.manifest.rows
+        advance(1)
+    return Landed(rows, stored, len(result.files) - stored)
+
+
 def run_pipeline(settings: Settings, sim: SimulatorConfig, progress: Progress | None = None, spark=None) -> RunReport:
     """Generate a shop data set, land it in the raw zone and load it into ODS."""
     progress = progress or Progress()
@@ -69,26 +98,10 @@ def run_pipeline(settings: Settings, sim: SimulatorConfig, progress: Progress | 
         stage.detail = {"events": result.events, "files": len(result.files)}
 
     with _stage(report, "land raw") as stage:
-        window_end = result.config.end.isoformat()
-        stored = 0
         with progress.task("land raw files", total=len(result.files), unit="files") as advance:
-            for sim_file in result.files:
-                entity = shop.BY_NAME[sim_file.entity]
-                window = (result.config.start.isoformat(), window_end) if entity.snapshot else (sim_file.dt,) * 2
-                stats = file_stats(sim_file.path)
-                landing = RawZone(lake).land(
-                    sim_file.path,
-                    entity,
-                    sim_file.dt,
-                    window=window,
-                    stats=stats,
-                    extra={"generator": "shop simulator", "seed": sim.seed},
-                )
-                stored += landing.stored
-                stage.rows_out += landing.manifest.rows
-                advance(1)
-        stage.rows_in = stage.rows_out
-        stage.detail = {"batches_stored": stored, "batches_already_there": len(result.files) - stored}
+            landed = land_simulation(result, lake, advance)
+        stage.rows_in = stage.rows_out = landed.rows
+        stage.detail = {"batches_stored": landed.stored, "batches_already_there": landed.already_there}
 
     with _stage(report, "load ODS") as stage:
         if spark is None:
@@ -96,20 +109,19 @@ def run_pipeline(settings: Settings, sim: SimulatorConfig, progress: Progress | 
 
             spark = create_spark(settings, app_name="ecomlab-run")
         from ecomlab.warehouse.catalog import ensure_databases
-        from ecomlab.warehouse.ods import load_ods
+        from ecomlab.warehouse.ods import load_many
 
         ensure_databases(spark, settings.warehouse_root)
         days: dict[RawEntity, set[str]] = defaultdict(set)
         for sim_file in result.files:
             days[shop.BY_NAME[sim_file.entity]].add(sim_file.dt)
-        malformed = {}
         with progress.task("load ODS tables", total=len(days), unit="tables") as advance:
-            for entity, entity_days in days.items():
-                loads = load_ods(spark, lake, entity, sorted(entity_days))
-                stage.rows_in += sum(load.rows_in for load in loads)
-                stage.rows_out += sum(load.rows_out for load in loads)
-                malformed[entity.qualified_ods_table] = sum(load.malformed for load in loads)
-                advance(1)
+            loaded = load_many(spark, lake, {entity: sorted(d) for entity, d in days.items()}, advance)
+        malformed = {}
+        for entity, loads in loaded.items():
+            stage.rows_in += sum(load.rows_in for load in loads)
+            stage.rows_out += sum(load.rows_out for load in loads)
+            malformed[entity.qualified_ods_table] = sum(load.malformed for load in loads)
         stage.detail = {"tables": len(days), "malformed_lines_kept": malformed}
 
     report.outputs = {

@@ -137,6 +137,31 @@ def simulate(config: SimulatorConfig, out_dir: Path, progress: Callable[[int], N
     return result
 
 
+def read_simulation(out_dir: Path) -> SimulationResult:
+    """Describe a finished simulator output directory (from its truth file and CSV files)."""
+    out_dir = Path(out_dir).resolve()
+    truth_path = out_dir / "truth.json"
+    if not truth_path.is_file():
+        raise SimulatorError(f"{out_dir} is not a simulator output directory: no truth.json")
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    settings = dict(truth["config"], start=date.fromisoformat(truth["config"]["start"]))
+    files = []
+    for entity in E.ALL:
+        for path in sorted((out_dir / entity.name).glob("dt=*/*.csv")):
+            with path.open("rb") as handle:
+                rows = sum(chunk.count(b"\n") for chunk in iter(lambda h=handle: h.read(1 << 20), b"")) - 1
+            files.append(SimFile(entity.name, path.parent.name.removeprefix("dt="), path, rows))
+    return SimulationResult(
+        out_dir,
+        SimulatorConfig(**settings),
+        files,
+        truth_path,
+        out_dir / "truth_defects.csv",
+        truth["events"],
+        dict(truth["rows_written"]),
+    )
+
+
 class _Simulation:
     def __init__(self, config: SimulatorConfig, out: Path, progress: Callable[[int], None] | None):
         self.c = config

@@ -141,7 +141,7 @@ class World:
 
 
 # Mean clickstream events per session that the session model produces (measured).
-EVENTS_PER_SESSION = 4.6
+EVENTS_PER_SESSION = 3.95
 
 
 def scale(events: int) -> dict[str, int]:

@@ -1,0 +1,156 @@
+"""Benchmarks of the foundation: simulator throughput and raw -> ODS load throughput.
+
+Each size runs as separate processes (as a user runs them) in a home of its own; wall
+time and the peak resident memory of the whole process tree (Python and the JVM) are
+measured. Targets are ratios within one run, not absolute times, because machines differ:
+
+- scaling: throughput at the largest size / throughput at the smallest (near 1 = linear);
+- memory: peak memory at the largest size / at the smallest (near 1 = bounded).
+
+    python tests/benchmarks/run_benchmarks.py --out var/bench [--sizes 1000000 10000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[2]
+# Targets checked at the end; a miss makes the run exit non-zero.
+TARGETS = {
+    "simulator_scaling_min": 0.6,  # events/s at 10M >= 0.6 x events/s at 1M
+    "simulator_memory_ratio_max": 1.5,  # peak RSS at 10M <= 1.5 x peak RSS at 1M
+    "ods_scaling_min": 0.6,
+}
+
+
+def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall seconds and peak RSS (MiB) of a command and all its children."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    root = psutil.Process(process.pid)
+    peak = 0
+    output: list[str] = []
+    while process.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    output.append(process.stdout.read())
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        sys.stderr.write("".join(output)[-4000:])
+        raise SystemExit(f"benchmark command failed ({process.returncode}): {' '.join(command)}")
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20, 1)}
+
+
+def bench_size(events: int, work: Path) -> dict:
+    home = work / f"home-{events}"
+    env = {**os.environ, "ECOMLAB_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
+    out = home / "incoming" / "bench"
+    sim = measure([str(BIN / "ecomlab"), "simulate", str(out), "--events", str(events), "--days", "7"], env)
+    truth = json.loads((out / "truth.json").read_text())
+    rows = sum(truth["rows_written"].values())
+    megabytes = sum(p.stat().st_size for p in out.rglob("*.csv") if p.name != "truth_defects.csv") / 2**20
+
+    land = measure([str(BIN / "ecomlab"), "land", str(out)], env)
+    ods = measure(
+        [
+            str(BIN / "spark-submit"),
+            "--driver-memory",
+            "2g",
+            str(REPO / "jobs" / "load_ods.py"),
+            "--source",
+            "shop",
+            "--all-landed",
+        ],
+        env,
+    )
+    shutil.rmtree(home, ignore_errors=True)
+    return {
+        "events": truth["events"],
+        "rows": rows,
+        "csv_mib": round(megabytes, 1),
+        "simulate": {**sim, "events_per_s": round(truth["events"] / sim["seconds"])},
+        "land_raw": {**land, "mib_per_s": round(megabytes / land["seconds"], 1)},
+        "load_ods": {**ods, "rows_per_s": round(rows / ods["seconds"])},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "var" / "bench")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="ecomlab-bench-", dir=args.out))
+    try:
+        results = []
+        for size in args.sizes:
+            print(f"benchmarking {size:,} events ...", flush=True)
+            results.append(bench_size(size, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    small, large = results[0], results[-1]
+    ratios = {
+        "simulator_scaling": round(large["simulate"]["events_per_s"] / small["simulate"]["events_per_s"], 2),
+        "simulator_memory_ratio": round(large["simulate"]["peak_rss_mib"] / small["simulate"]["peak_rss_mib"], 2),
+        "ods_scaling": round(large["load_ods"]["rows_per_s"] / small["load_ods"]["rows_per_s"], 2),
+        "ods_memory_ratio": round(large["load_ods"]["peak_rss_mib"] / small["load_ods"]["peak_rss_mib"], 2),
+    }
+    checks = {
+        "simulator_scaling_min": ratios["simulator_scaling"] >= TARGETS["simulator_scaling_min"],
+        "simulator_memory_ratio_max": ratios["simulator_memory_ratio"] <= TARGETS["simulator_memory_ratio_max"],
+        "ods_scaling_min": ratios["ods_scaling"] >= TARGETS["ods_scaling_min"],
+    }
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+        },
+        "results": results,
+        "ratios": ratios,
+        "targets": TARGETS,
+        "targets_met": checks,
+    }
+    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+
+    print(
+        f"{'events':>12} {'sim ev/s':>10} {'sim MiB':>8} {'land MiB/s':>10} "
+        f"{'ODS rows/s':>11} {'ODS s':>7} {'ODS MiB':>8}"
+    )
+    for r in results:
+        print(
+            f"{r['events']:>12,} {r['simulate']['events_per_s']:>10,} {r['simulate']['peak_rss_mib']:>8} "
+            f"{r['land_raw']['mib_per_s']:>10} {r['load_ods']['rows_per_s']:>11,} {r['load_ods']['seconds']:>7} "
+            f"{r['load_ods']['peak_rss_mib']:>8}"
+        )
+    for name, value in ratios.items():
+        print(f"{name}: {value}")
+    print(f"report: {args.out / 'report.json'}")
+    missed = [name for name, ok in checks.items() if not ok]
+    if missed:
+        print(f"targets missed: {', '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
