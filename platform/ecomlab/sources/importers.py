@@ -13,7 +13,8 @@ kind is refused with a message naming the line at fault instead of turning into 
 of garbage. A few bad lines in an otherwise good file are only counted: they are landed with
 the rest and kept in ODS with `_raw_line`, where cleaning quarantines them.
 
-Only local paths and `file://` URIs can be imported so far.
+Locations are local paths, `file://` URIs, or `http(s)://` and `hdfs://` URIs (fetched
+first, byte for byte; see `ecomlab.sources.fetch`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -30,6 +32,7 @@ from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
 
 from ecomlab.sources.base import RawEntity
+from ecomlab.sources.fetch import fetch, is_remote
 from ecomlab.storage.lake import Lake
 from ecomlab.storage.raw_zone import FileStats, Manifest, RawZone
 
@@ -333,8 +336,8 @@ def local_path(location: str | PathLike[str]) -> Path:
             path = Path(text)
         elif scheme.group(1).lower() != "file":
             raise UnsupportedLocationError(
-                f"cannot import {text}: {scheme.group(1)}:// locations are not supported yet; "
-                "give a local path or a file:// URI (copy the file to this machine first)"
+                f"cannot import {text}: {scheme.group(1)}:// locations are not supported; "
+                "give a local path, or a file://, http(s):// or hdfs:// URI"
             )
         else:
             parsed = urlparse(text)
@@ -456,6 +459,15 @@ def import_file(
     _format(kind)
     if dt is not None:
         _check_day(dt)
+    if is_remote(location):
+        # Remote files are fetched first, byte for byte, then checked and landed like local ones.
+        with tempfile.TemporaryDirectory(prefix="ecomlab-fetch-") as directory:
+            local = fetch(str(location), Path(directory), lake)
+            result = import_file(
+                kind, local, lake, dt=dt, max_malformed_fraction=max_malformed_fraction, progress=progress
+            )
+        result.validation.file = str(location)
+        return result
     stats = validate_file(kind, location, max_malformed_fraction=max_malformed_fraction, progress=progress)
     entity = entity_of(stats)
     day = dt or stats.last_day or datetime.now(UTC).date().isoformat()
