@@ -6,6 +6,7 @@ HDFS cannot run here; the WebHDFS stand-in (see conftest.py) serves the protocol
 from __future__ import annotations
 
 import pytest
+
 from ecomlab.sources.fetch import FetchError
 from ecomlab.sources.importers import import_file
 
