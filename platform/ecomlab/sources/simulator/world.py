@@ -208,6 +208,8 @@ def build_world(rng: np.random.Generator, events: int, start: date, days: int) -
         candidates = candidates[~np.isin(candidates, antecedents)]
         pairs.append((int(a), int(rng.choice(candidates))))
 
+    # Per-user arrays use small types: memory grows with users (about 30 bytes each), never with events.
+    small = np.int8
     return World(
         start_ts=start_ts,
         days=days,
@@ -219,14 +221,14 @@ def build_world(rng: np.random.Generator, events: int, start: date, days: int) -
         item_adjective=rng.integers(0, len(ADJECTIVES), n_items),
         item_popularity_cdf=popularity_cdf,
         brand_country=rng.integers(0, len(COUNTRIES), n_brands),
-        user_segment=user_segment,
+        user_segment=user_segment.astype(small),
         user_registered_ts=registered,
-        user_channel=rng.choice(len(CHANNELS), size=n_users, p=CHANNEL_SHARE),
-        user_region=rng.integers(0, len(REGIONS), n_users),
-        user_level=user_level,
-        user_gender=rng.integers(0, len(GENDERS), n_users),
-        user_birth_year=rng.integers(1955, 2008, n_users),
-        user_visit_weight=visits,
+        user_channel=rng.choice(len(CHANNELS), size=n_users, p=CHANNEL_SHARE).astype(small),
+        user_region=rng.integers(0, len(REGIONS), n_users).astype(small),
+        user_level=user_level.astype(small),
+        user_gender=rng.integers(0, len(GENDERS), n_users).astype(small),
+        user_birth_year=rng.integers(1955, 2008, n_users).astype(np.int16),
+        user_visit_weight=visits.astype(np.float32),
         campaign_channel=campaign_channel,
         campaign_start_day=campaign_start_day,
         campaign_end_day=campaign_end_day,
