@@ -285,3 +285,22 @@ def test_a_failed_run_leaves_no_partial_output(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         simulate(SimulatorConfig(events=10_000, days=1), tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_directory_reads_back_as_the_same_result(generated):
+    from ecomlab.sources.simulator import read_simulation
+
+    result, _, _ = generated
+    again = read_simulation(result.out_dir)
+    assert again.config == result.config
+    assert again.events == result.events
+    assert sorted((f.entity, f.dt, f.path, f.rows) for f in again.files) == sorted(
+        (f.entity, f.dt, f.path, f.rows) for f in result.files
+    )
+
+
+def test_a_directory_without_truth_is_not_a_simulation(tmp_path):
+    from ecomlab.sources.simulator import read_simulation
+
+    with pytest.raises(SimulatorError, match=r"no truth\.json"):
+        read_simulation(tmp_path)

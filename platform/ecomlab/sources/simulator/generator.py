@@ -162,6 +162,25 @@ def read_simulation(out_dir: Path) -> SimulationResult:
     )
 
 
+@dataclass(frozen=True)
+class _Sessions:
+    """One chunk's sessions, as the order generation needs them (arrays indexed by session)."""
+
+    converting: np.ndarray
+    k: np.ndarray  # basket size
+    basket_session: np.ndarray  # basket lines, sorted by session
+    basket_item: np.ndarray
+    session_id: np.ndarray
+    user: np.ndarray
+    segment: np.ndarray
+    spend: np.ndarray
+    channel: np.ndarray
+    campaign: np.ndarray
+    page_time: np.ndarray  # indexed by page
+    page_start: np.ndarray  # first page of each session
+    n_pages: np.ndarray
+
+
 class _Simulation:
     def __init__(self, config: SimulatorConfig, out: Path, progress: Callable[[int], None] | None):
         self.c = config
@@ -380,9 +399,7 @@ class _Simulation:
             "is_exit": ints(ev_exit.astype(np.int64)),
         }
 
-        tables, sold, category_sales = self._orders(
-            rng,
-            d,
+        sessions = _Sessions(
             converting,
             k,
             basket_session,
@@ -397,28 +414,22 @@ class _Simulation:
             starts,
             n_pages,
         )
+        tables, sold, category_sales = self._orders(rng, d, sessions)
         tables["events"] = events
         return tables, sold, category_sales
 
-    def _orders(
-        self,
-        rng,
-        d,
-        converting,
-        k,
-        basket_session,
-        basket_item,
-        session_id,
-        user,
-        segment,
-        spend,
-        channel,
-        campaign,
-        t,
-        starts,
-        n_pages,
-    ):
+    def _orders(self, rng, d, s: _Sessions):
         w = self.world
+        converting, k, basket_session, basket_item = s.converting, s.k, s.basket_session, s.basket_item
+        session_id, user, segment, spend, channel, campaign = (
+            s.session_id,
+            s.user,
+            s.segment,
+            s.spend,
+            s.channel,
+            s.campaign,
+        )
+        t, starts, n_pages = s.page_time, s.page_start, s.n_pages
         day_end = w.start_ts + (d + 1) * DAY - 1
         conv = np.flatnonzero(converting)
         n_orders = len(conv)
