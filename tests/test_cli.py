@@ -86,11 +86,12 @@ def test_import_of_a_malformed_file_names_the_file_and_line(ran, tmp_path):
     assert "behaviour.csv" in result.stderr and "line 1" in result.stderr
 
 
-def test_import_of_the_real_taobao_sample(ran, datasets):
+def test_the_main_job_on_the_real_taobao_sample(ran, datasets):
     home, _ = ran
     path = datasets / "taobao-userbehavior-sample" / "UserBehavior.csv"
     users = len({line.split(",")[0] for line in path.read_text().splitlines()})
-    ecomlab("import", "taobao", str(path), home=home)
+    result = ecomlab("run", "--source", "taobao", "--input", str(path), home=home)
+    assert "import taobao" in result.stdout and "load ODS" in result.stdout
     out = ecomlab(
         "sql",
         "SELECT count(*) AS n, count(DISTINCT user_id) AS users FROM ods.taobao_user_behavior",

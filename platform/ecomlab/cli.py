@@ -96,12 +96,32 @@ def run(
     seed: SeedOption = 20261101,
     defect_rate: DefectOption = 0.002,
     clean: CleanOption = False,
+    source: Annotated[
+        str, typer.Option(help="shop (simulated), or a public data file: taobao, cdnow or baskets.")
+    ] = "shop",
+    input_location: Annotated[
+        str | None, typer.Option("--input", help="Path or URI of the file, for taobao, cdnow or baskets.")
+    ] = None,
+    dt: Annotated[str | None, typer.Option(help="Day to land an imported file for.")] = None,
 ) -> None:
     """Run the whole pipeline in one process and print a summary of every stage."""
-    from ecomlab.pipeline.run import run_pipeline, summary_rows
+    from ecomlab.pipeline.run import ImportSource, run_pipeline, summary_rows
+    from ecomlab.sources.fetch import FetchError
+    from ecomlab.sources.importers import KINDS, InputFormatError, UnsupportedLocationError
 
     settings = _settings()
-    report = run_pipeline(settings, _sim_config(events, days, start, seed, defect_rate, clean), _progress())
+    if source == "shop":
+        chosen = _sim_config(events, days, start, seed, defect_rate, clean)
+    elif source in KINDS:
+        if not input_location:
+            raise _fail(f"--input: give the path or URI of the {source} file")
+        chosen = ImportSource(source, input_location, dt)
+    else:
+        raise _fail(f"--source must be shop, {', '.join(KINDS)}; got {source!r}")
+    try:
+        report = run_pipeline(settings, chosen, _progress())
+    except (InputFormatError, UnsupportedLocationError, FetchError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
     table = Table(title=f"ecomlab run {report.run_id} ({report.profile} profile)")
     for column in ("stage", "rows in", "rows out", "seconds"):
         table.add_column(column, justify="left" if column == "stage" else "right")
@@ -110,7 +130,8 @@ def run(
     console.print(table)
     for name, where in report.outputs.items():
         console.print(f"[bold]{name}[/bold]: {where}", highlight=False, soft_wrap=True)
-    console.print('Query it: ecomlab sql "SELECT dt, count(*) FROM ods.shop_events GROUP BY dt ORDER BY dt"')
+    first_table = report.outputs["ODS tables"].split(", ")[0]
+    console.print(f'Query it: ecomlab sql "SELECT dt, count(*) FROM {first_table} GROUP BY dt ORDER BY dt"')
 
 
 @app.command("simulate")
@@ -165,6 +186,7 @@ def import_command(
     dt: Annotated[str | None, typer.Option(help="Day to land the batch for (default: the data's last day).")] = None,
 ) -> None:
     """Check a public data file, land it in the raw zone as received, and load its ODS partition."""
+    from ecomlab.sources.fetch import FetchError
     from ecomlab.sources.importers import InputFormatError, UnsupportedLocationError, import_file
     from ecomlab.storage.lake import lake_from_settings
     from ecomlab.warehouse.catalog import ensure_databases
@@ -181,7 +203,7 @@ def import_command(
         )
         with _progress().task(f"check {kind} file", total=size, unit="bytes") as advance:
             result = import_file(kind, location, lake, dt=dt, progress=advance)
-    except (InputFormatError, UnsupportedLocationError, FileNotFoundError, ValueError) as exc:
+    except (InputFormatError, UnsupportedLocationError, FetchError, FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
     v = result.validation
     console.print(

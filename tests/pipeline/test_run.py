@@ -68,3 +68,16 @@ def test_the_run_report_is_written_to_the_lake(first_run, lake):
     uri = first_run.outputs["run report"]
     report = json.loads(lake.read_bytes(uri.removeprefix(lake.root_uri + "/")))
     assert [s["stage"] for s in report["stages"]] == ["generate", "land raw", "load ODS"]
+
+
+def test_the_main_job_imports_a_public_file_instead_of_simulating(settings, spark, datasets):
+    from ecomlab.pipeline.run import ImportSource
+
+    path = datasets / "cdnow" / "CDNOW_sample.txt"
+    report = run_pipeline(settings, ImportSource("cdnow", str(path), dt="2031-02-03"), spark=spark)
+    assert [s.stage for s in report.stages] == ["import cdnow", "load ODS"]
+    lines = path.read_text().count("\n")
+    assert report.stages[0].rows_out == report.stages[1].rows_out == lines
+    count = spark.sql("SELECT count(*) FROM ods.cdnow_sample_purchases WHERE dt = '2031-02-03'").first()[0]
+    assert count == lines
+    assert report.outputs["ODS tables"] == "ods.cdnow_sample_purchases"

@@ -82,18 +82,45 @@ def land_simulation(result: SimulationResult, lake: Lake, advance: Advance = lam
     return Landed(rows, stored, len(result.files) - stored)
 
 
-def run_pipeline(settings: Settings, sim: SimulatorConfig, progress: Progress | None = None, spark=None) -> RunReport:
-    """Generate a shop data set, land it in the raw zone and load it into ODS."""
+@dataclass(frozen=True)
+class ImportSource:
+    """A public data file to import instead of simulating: kind (taobao, cdnow, baskets) and location."""
+
+    kind: str
+    location: str
+    dt: str | None = None
+
+
+def run_pipeline(
+    settings: Settings, source: SimulatorConfig | ImportSource, progress: Progress | None = None, spark=None
+) -> RunReport:
+    """Generate (or import) data, land it in the raw zone and load it into ODS."""
     progress = progress or Progress()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = RunReport(run_id=run_id, profile=settings.profile)
     lake = lake_from_settings(settings)
-    incoming = settings.home / "incoming" / "shop" / f"seed{sim.seed}-events{sim.events}-days{sim.days}"
+    if isinstance(source, SimulatorConfig):
+        plan = _shop_stages(report, settings, lake, source, progress)
+    else:
+        plan = _import_stage(report, lake, source, progress)
+    _load_ods_stage(report, settings, lake, plan, progress, spark)
 
+    report.outputs["warehouse"] = settings.warehouse_root
+    report.outputs["ODS tables"] = ", ".join(sorted(e.qualified_ods_table for e in plan))
+    report_path = f"runs/{run_id}/report.json"
+    lake.makedirs(f"runs/{run_id}")
+    lake.write_bytes(report_path, report.to_json().encode())
+    report.outputs["run report"] = lake.uri(report_path)
+    return report
+
+
+def _shop_stages(
+    report: RunReport, settings: Settings, lake: Lake, sim: SimulatorConfig, progress: Progress
+) -> dict[RawEntity, list[str]]:
+    incoming = settings.home / "incoming" / "shop" / f"seed{sim.seed}-events{sim.events}-days{sim.days}"
     with _stage(report, "generate") as stage:
         with progress.task("generate shop data", total=sim.events, unit="events") as advance:
             result = simulate(sim, incoming, progress=advance)
-        stage.rows_in = 0
         stage.rows_out = sum(f.rows for f in result.files)
         stage.detail = {"events": result.events, "files": len(result.files)}
 
@@ -103,6 +130,33 @@ def run_pipeline(settings: Settings, sim: SimulatorConfig, progress: Progress | 
         stage.rows_in = stage.rows_out = landed.rows
         stage.detail = {"batches_stored": landed.stored, "batches_already_there": landed.already_there}
 
+    report.outputs["incoming files"] = str(result.out_dir)
+    report.outputs["truth file"] = str(result.truth_path)
+    report.outputs["raw zone"] = lake.uri("raw/shop")
+    days: dict[RawEntity, set[str]] = defaultdict(set)
+    for sim_file in result.files:
+        days[shop.BY_NAME[sim_file.entity]].add(sim_file.dt)
+    return {entity: sorted(d) for entity, d in days.items()}
+
+
+def _import_stage(
+    report: RunReport, lake: Lake, source: ImportSource, progress: Progress
+) -> dict[RawEntity, list[str]]:
+    from ecomlab.sources.importers import import_file
+
+    with _stage(report, f"import {source.kind}") as stage:
+        with progress.task(f"check and land {source.kind} file", unit="bytes") as advance:
+            result = import_file(source.kind, source.location, lake, dt=source.dt, progress=advance)
+        stage.rows_in = result.validation.rows
+        stage.rows_out = result.manifest.rows
+        stage.detail = {"stored": result.stored, "malformed": result.validation.malformed, "dt": result.dt}
+    report.outputs["raw batch"] = lake.uri(result.manifest.directory)
+    return {result.entity: [result.dt]}
+
+
+def _load_ods_stage(
+    report: RunReport, settings: Settings, lake: Lake, plan: dict[RawEntity, list[str]], progress: Progress, spark
+) -> None:
     with _stage(report, "load ODS") as stage:
         if spark is None:
             from ecomlab.warehouse.spark import create_spark
@@ -112,31 +166,11 @@ def run_pipeline(settings: Settings, sim: SimulatorConfig, progress: Progress | 
         from ecomlab.warehouse.ods import load_many
 
         ensure_databases(spark, settings.warehouse_root)
-        days: dict[RawEntity, set[str]] = defaultdict(set)
-        for sim_file in result.files:
-            days[shop.BY_NAME[sim_file.entity]].add(sim_file.dt)
-        with progress.task("load ODS tables", total=len(days), unit="tables") as advance:
-            loaded = load_many(spark, lake, {entity: sorted(d) for entity, d in days.items()}, advance)
+        with progress.task("load ODS tables", total=len(plan), unit="tables") as advance:
+            loaded = load_many(spark, lake, plan, advance)
         malformed = {}
         for entity, loads in loaded.items():
             stage.rows_in += sum(load.rows_in for load in loads)
             stage.rows_out += sum(load.rows_out for load in loads)
             malformed[entity.qualified_ods_table] = sum(load.malformed for load in loads)
-        stage.detail = {"tables": len(days), "malformed_lines_kept": malformed}
-
-    report.outputs = {
-        "incoming files": str(result.out_dir),
-        "truth file": str(result.truth_path),
-        "raw zone": lake.uri("raw/shop"),
-        "warehouse": settings.warehouse_root,
-        "ODS tables": ", ".join(sorted(e.qualified_ods_table for e in days)),
-    }
-    report_path = f"runs/{run_id}/report.json"
-    lake.makedirs(f"runs/{run_id}")
-    lake.write_bytes(report_path, report.to_json().encode())
-    report.outputs["run report"] = lake.uri(report_path)
-    return report
-
-
-def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:
-    return [(s.stage, f"{s.rows_in:,}", f"{s.rows_out:,}", f"{s.seconds:.1f}") for s in report.stages]
+        stage.detail = {"tables": len(plan), "malformed_lines_kept": malformed}
