@@ -174,3 +174,8 @@ def _load_ods_stage(
             stage.rows_out += sum(load.rows_out for load in loads)
             malformed[entity.qualified_ods_table] = sum(load.malformed for load in loads)
         stage.detail = {"tables": len(plan), "malformed_lines_kept": malformed}
+
+
+def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:
+    """The summary table's rows: stage, rows in, rows out, seconds."""
+    return [(s.stage, f"{s.rows_in:,}", f"{s.rows_out:,}", f"{s.seconds:.1f}") for s in report.stages]
