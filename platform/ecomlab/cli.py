@@ -122,7 +122,7 @@ def run(
         report = run_pipeline(settings, chosen, _progress())
     except (InputFormatError, UnsupportedLocationError, FetchError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from None
-    table = Table(title=f"ecomlab run {report.run_id} ({report.profile} profile)")
+    table = Table(title=f"ecomlab run {report.run_id} ({report.profile} profile)", min_width=64)
     for column in ("stage", "rows in", "rows out", "seconds"):
         table.add_column(column, justify="left" if column == "stage" else "right")
     for row in summary_rows(report):
@@ -130,8 +130,11 @@ def run(
     console.print(table)
     for name, where in report.outputs.items():
         console.print(f"[bold]{name}[/bold]: {where}", highlight=False, soft_wrap=True)
-    first_table = report.outputs["ODS tables"].split(", ")[0]
-    console.print(f'Query it: ecomlab sql "SELECT dt, count(*) FROM {first_table} GROUP BY dt ORDER BY dt"')
+    tables = report.outputs["ODS tables"].split(", ")
+    example = "ods.shop_events" if "ods.shop_events" in tables else tables[0]
+    console.print(
+        f'Query it: ecomlab sql "SELECT dt, count(*) FROM {example} GROUP BY dt ORDER BY dt"', soft_wrap=True
+    )
 
 
 @app.command("simulate")
