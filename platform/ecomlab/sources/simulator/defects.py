@@ -131,18 +131,31 @@ class DirtyWriter:
         self.rate = rate
         self.plan = PLAN.get(entity, {}) if log is not None else {}
 
-    def write(self, rng: np.random.Generator, columns: dict[str, pa.Array], window: Window, orphan_base: int) -> None:
+    def write(
+        self,
+        rng: np.random.Generator,
+        columns: dict[str, pa.Array],
+        window: Window,
+        orphan_base: int,
+        spare: np.ndarray | None = None,
+    ) -> list[str]:
+        """Write rows with their defects; `spare` marks rows that must stay sound.
+
+        Returns the order ids of rows given a cross-table defect (an order total or a refund
+        that disagrees with another table), so that the caller can keep those other rows
+        sound: otherwise the disagreement could not be told apart from the other defect.
+        """
         n = len(columns[self.key[0]])
         if n == 0:
-            return
+            return []
         if not self.plan or n < 20:
             self.out.append(render_lines([columns[c] for c in self.out.columns]))
-            return
+            return []
 
         defects = [d for d in self.plan if d != DUPLICATE_ROW]
         counts = {d: max(1, int(rng.binomial(n, self.rate))) for d in self.plan}
         chosen: dict[str, np.ndarray] = {}
-        taken = np.zeros(n, dtype=bool)
+        taken = np.zeros(n, dtype=bool) if spare is None else spare.copy()
         for defect in defects:
             column = self.plan[defect]
             eligible = ~taken
@@ -209,6 +222,8 @@ class DirtyWriter:
                 self.log.record(self.entity, self.dt, file, line_no, keys[row], defect, self.plan[defect])
         for pos in dup_at:
             self.log.record(self.entity, self.dt, file, first_line + int(pos), keys[order[pos]], DUPLICATE_ROW, None)
+        cross = [r for d in (INCONSISTENT_ORDER_TOTAL, REFUND_EXCEEDS_PAYMENT) for r in chosen.get(d, [])]
+        return columns["order_id"].take(pa.array(cross, pa.int64())).to_pylist() if cross else []
 
     def _corrupt(self, defect: str, value: str, rng: np.random.Generator, window: Window, orphan_id: int) -> str:
         if defect == NULL_REQUIRED:

@@ -267,8 +267,16 @@ class _Simulation:
             n = min(c.chunk_sessions, total_sessions - first)
             source = rng.choice(len(source_p), size=n, p=source_p)
             tables, chunk_sold, chunk_sales = self._sessions(rng, d, day_start, source, active, user_cdf)
+            # Orders before their lines, refunds before payments: the rows that a cross-table
+            # defect is checked against are kept sound, so the defect stays detectable.
+            protected: list[str] = []
             for name, columns in tables.items():
-                writers[name][1].write(rng, columns, window, orphan_base=10_000_000_000)
+                spare = None
+                if name in ("order_items", "payments") and protected:
+                    spare = np.asarray(pc.is_in(columns["order_id"], pa.array(protected, pa.string())))
+                found = writers[name][1].write(rng, columns, window, orphan_base=10_000_000_000, spare=spare)
+                if name in ("orders", "refunds"):
+                    protected = found
             sold += chunk_sold
             category_sales += chunk_sales
             events += len(tables["events"]["event_id"])
@@ -531,8 +539,8 @@ class _Simulation:
         tables = {
             "orders": orders,
             "order_items": order_items,
-            "payments": payments,
             "refunds": refunds,
+            "payments": payments,
             "reviews": reviews,
             "complaints": complaints,
         }

@@ -1,0 +1,1 @@
+"""Cleaning: the five-stage data-quality framework, ods -> dwd."""
