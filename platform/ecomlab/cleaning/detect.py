@@ -76,6 +76,13 @@ def typed_value(name: str, rule: ColumnRule, refinements: list[str]):
     from pyspark.sql import functions as F
 
     raw = F.trim(F.col(name))
+    if rule.format == "epoch_seconds":
+        seconds = F.expr(f"try_cast(trim(`{name}`) AS BIGINT)")
+        value = F.timestamp_seconds(seconds)
+        return (F.to_date(value) if rule.type == "date" else value), F.lit(None)
+    if rule.format:
+        parse = "try_to_date" if rule.type == "date" else "try_to_timestamp"
+        return F.expr(f"{parse}(trim(`{name}`), '{rule.format}')"), F.lit(None)
     if rule.type == "timestamp":
         canonical = F.expr(f"try_to_timestamp(trim(`{name}`), '{CANONICAL_TIMESTAMP}')")
         formats = STANDARD_TIMESTAMPS + (EXTRA_TIMESTAMPS if "extra_timestamp_formats" in refinements else ())
@@ -138,10 +145,10 @@ def annotate(spark, spec: CleaningSpec, table: str, rows, windows: dict[str, Win
             [(day, w.first_day, w.last_day) for day, w in windows.items()], "dt string, _w_first string, _w_last string"
         )
         rows = rows.join(F.broadcast(window), "dt", "left")
+        # Days are the data's own: in its time zone (Taobao's are China's).
         v = F.col(f"_v_{t.event_time}")
-        outside = v.isNotNull() & (
-            (F.to_date(v) < F.to_date(F.col("_w_first"))) | (F.to_date(v) > F.to_date(F.col("_w_last")))
-        )
+        day = F.to_date(F.from_utc_timestamp(v, t.timezone)) if t.timezone != "UTC" else F.to_date(v)
+        outside = v.isNotNull() & ((day < F.to_date(F.col("_w_first"))) | (day > F.to_date(F.col("_w_last"))))
         checks.append(finding("out_of_window", t.event_time, outside))
 
     # References: a key must exist in the referenced table as received (any day, any row).
@@ -163,7 +170,7 @@ def annotate(spark, spec: CleaningSpec, table: str, rows, windows: dict[str, Win
 
     rows = rows.withColumn("_findings", F.filter(F.array(*checks), lambda x: x.isNotNull()))
     rows = rows.withColumn("_repairs", F.filter(F.array(*repairs), lambda x: x.isNotNull()))
-    rows = _outliers(spark, rows, spec, t)
+    rows = _outliers(spark, rows, spec, t, context)
     rows = _duplicates(rows, t)
     for check in t.checks:
         rows = _CHECKS[check](rows, context)
@@ -207,7 +214,7 @@ def _ods_typed(spark, spec: CleaningSpec, table: str, columns: list[str], well_f
     return rows.select(*[typed_value(c, rules[c], [])[0].alias(c) for c in columns])
 
 
-def _outliers(spark, rows, spec: CleaningSpec, t: TableSpec):
+def _outliers(spark, rows, spec: CleaningSpec, t: TableSpec, context: dict):
     """Robust outliers: |log x - median| > k x 1.4826 x MAD within the group, from clean positive values."""
     from pyspark.sql import functions as F
 
@@ -218,9 +225,15 @@ def _outliers(spark, rows, spec: CleaningSpec, t: TableSpec):
         if rule.outlier.lookup:
             lookup_table, lookup_key = rule.outlier.lookup.split(".")
             wanted = [lookup_key, rule.outlier.by, *([rule.outlier.relative_to] if rule.outlier.relative_to else [])]
+            if lookup_table in context:
+                # Cleaned in this run: only its sound rows may serve as the yardstick.
+                source = (
+                    context[lookup_table].where(_clean_so_far()).select(*[F.col(f"_v_{c}").alias(c) for c in wanted])
+                )
+            else:
+                source = _ods_typed(spark, spec, lookup_table, wanted, well_formed_only=True)
             lookup = (
-                _ods_typed(spark, spec, lookup_table, wanted, well_formed_only=True)
-                .select(
+                source.select(
                     F.col(lookup_key).alias(f"_lk_{name}"),
                     F.col(rule.outlier.by).alias(group),
                     (F.col(rule.outlier.relative_to) if rule.outlier.relative_to else F.lit(1)).alias(base),
@@ -260,6 +273,8 @@ def _duplicates(rows, t: TableSpec):
     rows = rows.withColumn("_first_line", F.first("_line_no").over(first))
     rows = rows.withColumn("_copy", F.row_number().over(first) > 1)
     rows = _add(rows, "duplicate_row", None, F.col("_copy"))
+    if not t.key:
+        return rows
     keyed = F.col("_raw_line").isNull() & ~F.col("_copy")
     for column in t.key:
         keyed = keyed & F.col(f"_v_{column}").isNotNull()

@@ -35,6 +35,9 @@ class ColumnRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: ColumnType = "string"
+    # Dates and timestamps: the Spark datetime pattern they arrive in (default ISO), or
+    # epoch_seconds for Unix time.
+    format: str | None = None
     required: bool = False
     values: list[str] | None = None
     pattern: str | None = None
@@ -72,6 +75,8 @@ class TableSpec(BaseModel):
     key: list[str]
     columns: dict[str, ColumnRule]
     event_time: str | None = None
+    # Time zone whose calendar days the batch window is in.
+    timezone: str = "UTC"
     snapshot: bool = False
     checks: list[Literal["order_total_matches_items", "refund_not_above_payment"]] = Field(default_factory=list)
 

@@ -1,6 +1,7 @@
 """The main job: every stage of the platform in one process, with a summary of each.
 
-Stages so far: generate (or import) -> land raw files -> load ODS tables. Each stage
+Stages so far: generate (or import) -> land raw files -> load ODS tables -> clean (ODS ->
+DWD, with quarantine and a quality report). Each stage
 reports rows in, rows out and seconds; the run's report is written to the lake under
 `runs/<run id>/report.json`.
 """
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ecomlab.progress import Advance, Progress
 from ecomlab.settings import Settings
@@ -99,11 +101,14 @@ def run_pipeline(
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = RunReport(run_id=run_id, profile=settings.profile)
     lake = lake_from_settings(settings)
+    truth = None
     if isinstance(source, SimulatorConfig):
         plan = _shop_stages(report, settings, lake, source, progress)
+        truth = Path(report.outputs["truth file"]).with_name("truth_defects.csv")
     else:
         plan = _import_stage(report, lake, source, progress)
-    _load_ods_stage(report, settings, lake, plan, progress, spark)
+    spark = _load_ods_stage(report, settings, lake, plan, progress, spark)
+    _clean_stage(report, lake, plan, progress, spark, run_id, truth)
 
     report.outputs["warehouse"] = settings.warehouse_root
     report.outputs["ODS tables"] = ", ".join(sorted(e.qualified_ods_table for e in plan))
@@ -156,7 +161,7 @@ def _import_stage(
 
 def _load_ods_stage(
     report: RunReport, settings: Settings, lake: Lake, plan: dict[RawEntity, list[str]], progress: Progress, spark
-) -> None:
+):
     with _stage(report, "load ODS") as stage:
         if spark is None:
             from ecomlab.warehouse.spark import create_spark
@@ -174,6 +179,29 @@ def _load_ods_stage(
             stage.rows_out += sum(load.rows_out for load in loads)
             malformed[entity.qualified_ods_table] = sum(load.malformed for load in loads)
         stage.detail = {"tables": len(plan), "malformed_lines_kept": malformed}
+    return spark
+
+
+def _clean_stage(
+    report: RunReport,
+    lake: Lake,
+    plan: dict[RawEntity, list[str]],
+    progress: Progress,
+    spark,
+    run_id: str,
+    truth: Path | None,
+) -> None:
+    from ecomlab.cleaning.engine import clean
+
+    tables = [entity.ods_table for entity in plan]
+    days = sorted({day for entity_days in plan.values() for day in entity_days})
+    with _stage(report, "clean (ods -> dwd)") as stage:
+        with progress.task("clean tables", total=len(tables), unit="tables") as advance:
+            result = clean(spark, lake, tables=tables, days=days, run_id=run_id, truth_defects=truth, advance=advance)
+        batch = result.report["batch"]
+        stage.rows_in, stage.rows_out = batch["rows_in"], batch["dwd_rows"]
+        stage.detail = {"quarantined": batch["quarantined"], "merged_duplicates": batch["merged"]}
+    report.outputs["quality report"] = result.report_uris["html"]
 
 
 def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:

@@ -122,6 +122,8 @@ class ValidationStats:
     last_day: str | None = None
     outside_period: int = 0
     first_outside_period: list[int] = field(default_factory=list)
+    # The data set's documented period, when it has one.
+    period: tuple[str, str] | None = None
 
     @property
     def malformed_fraction(self) -> float:
@@ -129,6 +131,12 @@ class ValidationStats:
 
     @property
     def window(self) -> tuple[str, str] | None:
+        """The days the batch covers: the documented period, else the days observed.
+
+        Events outside a documented period stay in the batch, and cleaning flags them.
+        """
+        if self.period is not None:
+            return self.period
         if self.first_day is None or self.last_day is None:
             return None
         return (self.first_day, self.last_day)
@@ -432,6 +440,8 @@ def validate_file(
         stats.last_day = date.fromordinal(tally.last_ordinal).isoformat()
     stats.outside_period = tally.outside_period
     stats.first_outside_period = tally.first_outside_period
+    if tally.period is not None:
+        stats.period = tuple(date.fromordinal(day).isoformat() for day in tally.period)
     return stats
 
 
