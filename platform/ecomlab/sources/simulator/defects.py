@@ -244,7 +244,8 @@ class DirtyWriter:
             factor = rng.uniform(1.1, 1.6) if rng.random() < 0.5 else rng.uniform(0.4, 0.9)
             return f"{float(value) * factor:.2f}"
         if defect == REFUND_EXCEEDS_PAYMENT:
-            return f"{float(value) * rng.uniform(1.5, 3.0) + 1:.2f}"
+            # Refunds are at least 30% of the payment, so x3.5 always exceeds it.
+            return f"{float(value) * rng.uniform(3.5, 5.0) + 1:.2f}"
         raise ValueError(f"no value corruption for {defect}")
 
     def _corrupt_line(self, defect: str, line: bytes, rng: np.random.Generator) -> bytes:
