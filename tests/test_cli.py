@@ -52,9 +52,9 @@ def ran(tmp_path_factory):
 
 def test_run_prints_a_summary_and_the_paths_it_produced(ran):
     home, result = ran
-    for stage in ("generate", "land raw", "load ODS"):
+    for stage in ("generate", "land raw", "load ODS", "clean (ods -> dwd)"):
         assert stage in result.stdout
-    for label in ("truth file", "raw zone", "warehouse", "run report"):
+    for label in ("truth file", "raw zone", "warehouse", "quality report", "run report"):
         assert f"{label}:" in result.stdout
     assert (home / "lake" / "raw" / "shop" / "events").is_dir()
     assert (home / "metastore_db").is_dir()
@@ -131,3 +131,19 @@ def test_the_spark_job_reloads_ods_through_spark_submit(ran):
         "sql", "SELECT dt, count(*) AS n FROM ods.shop_orders GROUP BY dt ORDER BY dt", "--format", "json", home=home
     ).stdout
     assert after == before
+
+
+def test_the_cleaning_job_runs_through_spark_submit(ran):
+    home, _ = ran
+    env = {**os.environ, "ECOMLAB_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
+    job = subprocess.run(
+        [str(BIN / "spark-submit"), str(REPO / "jobs" / "clean.py"), "--table", "shop_orders", "--run-id", "job-1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert job.returncode == 0, job.stderr[-3000:]
+    assert (home / "lake" / "runs" / "job-1" / "quality" / "report.html").is_file()
+    out = ecomlab("sql", "SELECT count(*) AS n FROM dwd.shop_orders", "--format", "json", home=home).stdout
+    assert json.loads(out.strip().splitlines()[-1])["n"] > 0

@@ -218,6 +218,35 @@ def import_command(
         console.print(f"{load.table} dt={load.dt}: {load.rows_out:,} rows ({load.malformed:,} malformed kept)")
 
 
+@app.command("clean")
+def clean_command(
+    table: Annotated[list[str] | None, typer.Option(help="ODS table (repeatable; default: all in the spec).")] = None,
+    dt: Annotated[list[str] | None, typer.Option(help="Day YYYY-MM-DD (repeatable; default: all landed).")] = None,
+    truth: Annotated[Path | None, typer.Option(help="Simulator truth_defects.csv, to score detection.")] = None,
+) -> None:
+    """Clean ODS tables into DWD: profile, detect, assess, correct, output, with a quality gate."""
+    from ecomlab.cleaning.engine import QualityGateError, clean
+    from ecomlab.storage.lake import lake_from_settings
+    from ecomlab.warehouse.catalog import ensure_databases
+    from ecomlab.warehouse.spark import create_spark
+
+    settings = _settings()
+    lake = lake_from_settings(settings)
+    spark = create_spark(settings, app_name="ecomlab-clean")
+    ensure_databases(spark, settings.warehouse_root)
+    try:
+        with _progress().task("clean tables", unit="tables") as advance:
+            result = clean(spark, lake, tables=table or None, days=dt or None, truth_defects=truth, advance=advance)
+    except QualityGateError as exc:
+        raise _fail(str(exc)) from None
+    batch = result.report["batch"]
+    console.print(
+        f"{batch['rows_in']:,} rows: {batch['dwd_rows']:,} to DWD, {batch['quarantined']:,} quarantined, "
+        f"{batch['merged']:,} duplicates merged"
+    )
+    console.print(f"quality report: {result.report_uris['html']}", soft_wrap=True)
+
+
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A Spark SQL statement.")],

@@ -1,4 +1,4 @@
-"""Benchmarks of the foundation: simulator throughput and raw -> ODS load throughput.
+"""Benchmarks of the foundation: simulator, raw -> ODS load and ODS -> DWD cleaning throughput.
 
 Each size runs as separate processes (as a user runs them) in a home of its own; wall
 time and the peak resident memory of the whole process tree (Python and the JVM) are
@@ -6,6 +6,10 @@ measured. Targets are ratios within one run, not absolute times, because machine
 
 - scaling: throughput at the largest size / throughput at the smallest (near 1 = linear);
 - memory: peak memory at the largest size / at the smallest (near 1 = bounded).
+
+The cleaning job's own quality report gives the number of passes over the data its five
+stages make (each ODS table is read once into Spark's cache, later stages scan the cache);
+it is copied into the result with the batch counts.
 
     python tests/benchmarks/run_benchmarks.py --out var/bench [--sizes 1000000 10000000]
 """
@@ -33,6 +37,7 @@ TARGETS = {
     "simulator_scaling_min": 0.6,  # events/s at 10M >= 0.6 x events/s at 1M
     "simulator_memory_ratio_max": 1.5,  # peak RSS at 10M <= 1.5 x peak RSS at 1M
     "ods_scaling_min": 0.6,
+    "clean_scaling_min": 0.6,  # ODS rows/s cleaned at 10M >= 0.6 x at 1M
 }
 
 
@@ -80,6 +85,9 @@ def bench_size(events: int, work: Path) -> dict:
         ],
         env,
     )
+    started = time.time()
+    clean = measure([str(BIN / "spark-submit"), "--driver-memory", "2g", str(REPO / "jobs" / "clean.py")], env)
+    quality = clean_report(home, started)
     shutil.rmtree(home, ignore_errors=True)
     return {
         "events": truth["events"],
@@ -88,7 +96,21 @@ def bench_size(events: int, work: Path) -> dict:
         "simulate": {**sim, "events_per_s": round(truth["events"] / sim["seconds"])},
         "land_raw": {**land, "mib_per_s": round(megabytes / land["seconds"], 1)},
         "load_ods": {**ods, "rows_per_s": round(rows / ods["seconds"])},
+        "clean": {
+            **clean,
+            "rows_per_s": round(rows / clean["seconds"]),
+            "passes": quality["passes"],
+            "batch": {k: quality["batch"][k] for k in ("rows_in", "dwd_rows", "quarantined", "merged")},
+        },
     }
+
+
+def clean_report(home: Path, since: float) -> dict:
+    """The quality report the clean job just wrote (the newest under lake/runs/*/quality/)."""
+    reports = [p for p in (home / "lake" / "runs").glob("*/quality/report.json") if p.stat().st_mtime >= since - 1]
+    if not reports:
+        raise SystemExit(f"the clean job wrote no quality report under {home / 'lake' / 'runs'}")
+    return json.loads(max(reports, key=lambda p: p.stat().st_mtime).read_text())
 
 
 def main() -> int:
@@ -112,11 +134,14 @@ def main() -> int:
         "simulator_memory_ratio": round(large["simulate"]["peak_rss_mib"] / small["simulate"]["peak_rss_mib"], 2),
         "ods_scaling": round(large["load_ods"]["rows_per_s"] / small["load_ods"]["rows_per_s"], 2),
         "ods_memory_ratio": round(large["load_ods"]["peak_rss_mib"] / small["load_ods"]["peak_rss_mib"], 2),
+        "clean_scaling": round(large["clean"]["rows_per_s"] / small["clean"]["rows_per_s"], 2),
+        "clean_memory_ratio": round(large["clean"]["peak_rss_mib"] / small["clean"]["peak_rss_mib"], 2),
     }
     checks = {
         "simulator_scaling_min": ratios["simulator_scaling"] >= TARGETS["simulator_scaling_min"],
         "simulator_memory_ratio_max": ratios["simulator_memory_ratio"] <= TARGETS["simulator_memory_ratio_max"],
         "ods_scaling_min": ratios["ods_scaling"] >= TARGETS["ods_scaling_min"],
+        "clean_scaling_min": ratios["clean_scaling"] >= TARGETS["clean_scaling_min"],
     }
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -134,13 +159,20 @@ def main() -> int:
 
     print(
         f"{'events':>12} {'sim ev/s':>10} {'sim MiB':>8} {'land MiB/s':>10} "
-        f"{'ODS rows/s':>11} {'ODS s':>7} {'ODS MiB':>8}"
+        f"{'ODS rows/s':>11} {'ODS s':>7} {'ODS MiB':>8} {'clean rows/s':>12} {'clean s':>8} {'clean MiB':>9}"
     )
     for r in results:
         print(
             f"{r['events']:>12,} {r['simulate']['events_per_s']:>10,} {r['simulate']['peak_rss_mib']:>8} "
             f"{r['land_raw']['mib_per_s']:>10} {r['load_ods']['rows_per_s']:>11,} {r['load_ods']['seconds']:>7} "
-            f"{r['load_ods']['peak_rss_mib']:>8}"
+            f"{r['load_ods']['peak_rss_mib']:>8} {r['clean']['rows_per_s']:>12,} {r['clean']['seconds']:>8} "
+            f"{r['clean']['peak_rss_mib']:>9}"
+        )
+    for r in results:
+        batch = r["clean"]["batch"]
+        print(
+            f"{r['events']:>12,} clean: ODS reads {r['clean']['passes'].get('ods_reads')}, rows in {batch['rows_in']:,}"
+            f" -> DWD {batch['dwd_rows']:,}, quarantined {batch['quarantined']:,}, merged {batch['merged']:,}"
         )
     for name, value in ratios.items():
         print(f"{name}: {value}")
