@@ -73,6 +73,8 @@ class TableOutcome:
     repairs: dict[str, int] = field(default_factory=dict)
     detected_by_dimension: dict[str, int] = field(default_factory=dict)
     removed_by_dimension: dict[str, int] = field(default_factory=dict)
+    # Per day: rows going to each output (dwd, quarantine, merges).
+    per_day: dict[str, Counter] = field(default_factory=dict)
 
     @property
     def conservation_ok(self) -> bool:
@@ -166,14 +168,20 @@ def _count_outcome(annotated, outcome: TableOutcome) -> None:
     from pyspark.sql import functions as F
 
     stats = annotated.select(
+        F.col("dt"),
         F.col("_reason"),
         F.col("_findings.rule").alias("rules"),
         F.col("_repairs"),
     )
     stats.cache()
-    by_reason = stats.groupBy("_reason").count().collect()
-    outcome.reasons = {r[0]: r[1] for r in by_reason if r[0] is not None}
-    outcome.rows_in = sum(r[1] for r in by_reason)
+    by_day_reason = stats.groupBy("dt", "_reason").count().collect()
+    reasons: Counter = Counter()
+    for day, reason, n in by_day_reason:
+        reasons[reason] += n
+        target = "dwd" if reason is None else "merges" if reason == "duplicate_row" else "quarantine"
+        outcome.per_day.setdefault(day, Counter())[target] += n
+    outcome.reasons = {r: n for r, n in reasons.items() if r is not None}
+    outcome.rows_in = sum(reasons.values())
     outcome.findings = {r[0]: r[1] for r in stats.select(F.explode("rules").alias("r")).groupBy("r").count().collect()}
     outcome.repairs = {
         r[0]: r[1]
@@ -320,7 +328,7 @@ def clean(
     ensure_cleaning_tables(spark, spec)
     for table, annotated in context.items():
         outcome = outcomes[table]
-        write_outputs(spark, spec, table, annotated, outcome.days, run_id)
+        write_outputs(spark, spec, table, annotated, outcome, run_id)
         verify_conservation(spark, table, outcome)
         advance(1)
     report["batch"]["conservation_verified_in_tables"] = True
@@ -369,16 +377,20 @@ def ensure_cleaning_tables(spark, spec: CleaningSpec) -> None:
     )
 
 
-def write_outputs(spark, spec: CleaningSpec, table: str, annotated, days: list[str], run_id: str) -> None:
+def write_outputs(spark, spec: CleaningSpec, table: str, annotated, outcome: TableOutcome, run_id: str) -> None:
     """Replace the days' DWD rows, quarantine and merges of one table (idempotent)."""
     from pyspark.sql import functions as F
 
     t = spec.tables[table]
-    for day in days:
-        # Partitions that the new data may not recreate must not keep old rows.
-        spark.sql(f"ALTER TABLE dwd.{table} DROP IF EXISTS PARTITION (dt='{day}')")
-        for target in ("quarantine", "cleaning_merges"):
-            spark.sql(f"ALTER TABLE dwd.{target} DROP IF EXISTS PARTITION (dt='{day}', table_name='{table}')")
+    for day in outcome.days:
+        # The inserts below replace every partition they write; one they will not write
+        # (no rows for it this time) must not keep an earlier run's rows.
+        counts = outcome.per_day.get(day, Counter())
+        if not counts["dwd"]:
+            spark.sql(f"ALTER TABLE dwd.{table} DROP IF EXISTS PARTITION (dt='{day}')")
+        for target, name in (("quarantine", "quarantine"), ("merges", "cleaning_merges")):
+            if not counts[target]:
+                spark.sql(f"ALTER TABLE dwd.{name} DROP IF EXISTS PARTITION (dt='{day}', table_name='{table}')")
 
     dwd = annotated.where(F.col("_reason").isNull()).select(
         *[F.col(f"_v_{c}").cast(SQL_TYPES[r.type].lower()).alias(c) for c, r in t.columns.items()],
