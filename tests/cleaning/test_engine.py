@@ -116,3 +116,38 @@ def test_a_batch_below_threshold_fails_the_gate_and_leaves_dwd_as_it_was(cleaned
     assert failure.value.report["passed"] is False
     assert len(failure.value.report["rounds"]) == strict.max_rounds
     assert "FAILED" in lake.read_bytes("runs/clean-strict/quality/report.html").decode()
+
+
+def test_cleaning_one_table_brings_the_tables_its_checks_read(landed, spark, lake):
+    result = clean(spark, lake, tables=["shop_orders"], days=DAYS, run_id="clean-orders")
+    assert set(result.outcomes) == {"shop_orders", "shop_order_items"}
+
+
+def test_unknown_tables_are_refused_by_name(landed, spark, lake):
+    from ecomlab.cleaning.spec import SpecError
+
+    with pytest.raises(SpecError, match="shop_parcels"):
+        clean(spark, lake, tables=["shop_parcels"], days=DAYS)
+
+
+def test_rows_lost_on_the_way_to_the_tables_fail_the_run(landed, spark, lake, monkeypatch):
+    from ecomlab.cleaning import engine
+
+    real_write = engine.write_outputs
+
+    def write_without_quarantine(spark, spec, table, annotated, outcome, run_id):
+        from pyspark.sql import functions as F
+
+        # Lose the quarantined rows: as if the quarantine insert had silently written nothing.
+        real_write(
+            spark,
+            spec,
+            table,
+            annotated.where(F.col("_reason").isNull() | (F.col("_reason") == "duplicate_row")),
+            outcome,
+            run_id,
+        )
+
+    monkeypatch.setattr(engine, "write_outputs", write_without_quarantine)
+    with pytest.raises(engine.ConservationError, match="shop_events"):
+        clean(spark, lake, tables=["shop_events"], days=DAYS, run_id="clean-lossy")

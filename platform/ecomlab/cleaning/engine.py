@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ecomlab.cleaning.detect import DIMENSION_OF, SQL_TYPES, Window, annotate, typed_value
-from ecomlab.cleaning.spec import DIMENSIONS, CleaningSpec, load_spec
+from ecomlab.cleaning.spec import CHECKS, DIMENSIONS, CleaningSpec, SpecError, load_spec
 from ecomlab.sources.registry import all_entities
 from ecomlab.storage.lake import Lake
 from ecomlab.storage.raw_zone import RawZone
@@ -247,7 +247,14 @@ def clean(
     spec = spec or load_spec()
     run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     existing = {t.name for t in spark.catalog.listTables("ods")}
-    wanted = [t for t in spec.order() if t in existing and (tables is None or t in tables)]
+    asked = set(spec.tables) if tables is None else set(tables)
+    unknown = asked - set(spec.tables)
+    if unknown:
+        raise SpecError(f"no cleaning rules for {sorted(unknown)}; known tables: {sorted(spec.tables)}")
+    # A table whose checks read another table's findings brings that table along.
+    for table in list(asked):
+        asked |= {CHECKS[c] for c in spec.tables[table].checks if CHECKS[c] in spec.tables}
+    wanted = [t for t in spec.order() if t in existing and t in asked]
 
     # 1. Preparation: read each table once into the cache, profile it, write the plan.
     cached, plan = {}, {"run_id": run_id, "tables": {}, "warnings": []}
