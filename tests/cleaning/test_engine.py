@@ -135,19 +135,13 @@ def test_rows_lost_on_the_way_to_the_tables_fail_the_run(landed, spark, lake, mo
 
     real_write = engine.write_outputs
 
-    def write_without_quarantine(spark, spec, table, annotated, outcome, run_id):
+    def write_losing_rows(spark, spec, table, annotated, outcome, run_id):
         from pyspark.sql import functions as F
 
-        # Lose the quarantined rows: as if the quarantine insert had silently written nothing.
-        real_write(
-            spark,
-            spec,
-            table,
-            annotated.where(F.col("_reason").isNull() | (F.col("_reason") == "duplicate_row")),
-            outcome,
-            run_id,
-        )
+        # Lose every other clean row on the way, as a faulty writer would.
+        kept = annotated.where(F.col("_reason").isNotNull() | (F.col("_line_no") % 2 == 1))
+        real_write(spark, spec, table, kept, outcome, run_id)
 
-    monkeypatch.setattr(engine, "write_outputs", write_without_quarantine)
+    monkeypatch.setattr(engine, "write_outputs", write_losing_rows)
     with pytest.raises(engine.ConservationError, match="shop_events"):
         clean(spark, lake, tables=["shop_events"], days=DAYS, run_id="clean-lossy")
