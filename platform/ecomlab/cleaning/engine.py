@@ -81,7 +81,7 @@ class TableOutcome:
         return self.rows_in == self.dwd_rows + self.quarantined + self.merged
 
     def scores(self, counts: dict[str, int]) -> dict[str, float]:
-        return {d: 1.0 - counts.get(d, 0) / self.rows_in if self.rows_in else 1.0 for d in DIMENSIONS}
+        return dimension_scores(counts, self.rows_in)
 
     def as_dict(self) -> dict:
         return {
@@ -214,12 +214,16 @@ def _dimension_expr(rule):
     return mapping[rule]
 
 
+def dimension_scores(counts: dict[str, int], rows: int) -> dict[str, float]:
+    """Per dimension, the share of rows without a finding (or removal) of that dimension."""
+    return {d: 1.0 - counts.get(d, 0) / rows if rows else 1.0 for d in DIMENSIONS}
+
+
 def batch_scores(outcomes: list[TableOutcome], key: str) -> dict[str, float]:
-    rows = sum(o.rows_in for o in outcomes)
     counts = Counter()
     for o in outcomes:
         counts.update(getattr(o, key))
-    return {d: 1.0 - counts.get(d, 0) / rows if rows else 1.0 for d in DIMENSIONS}
+    return dimension_scores(counts, sum(o.rows_in for o in outcomes))
 
 
 @dataclass

@@ -14,7 +14,6 @@ ColumnType = Literal["string", "int", "bigint", "decimal", "timestamp", "date"]
 DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness", "accuracy")
 # Each named check reads another table's findings, which must be cleaned first.
 CHECKS = {"order_total_matches_items": "shop_order_items", "refund_not_above_payment": "shop_payments"}
-REFINEMENTS = ("extra_timestamp_formats",)
 
 
 class SpecError(ValueError):

@@ -7,7 +7,6 @@ client, for a lake on the same cluster). The bytes are kept exactly as received.
 from __future__ import annotations
 
 import re
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -86,7 +85,3 @@ def _read_hdfs(uri: str, netloc: str, path: str, partial: Path, lake: Lake | Non
             _copy(reader, partial, progress)
     except HdfsError as exc:
         raise FetchError(f"cannot fetch {uri}: {exc}") from exc
-
-
-def remove_fetched(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
