@@ -8,7 +8,8 @@ measured. Targets are ratios within one run, not absolute times, because machine
 - memory: peak memory at the largest size / at the smallest (near 1 = bounded).
 
 The cleaning job's own quality report gives the number of passes over the data its five
-stages make (each ODS table is read once into Spark's cache, later stages scan the cache);
+stages make (each ODS table is scanned once to profile and once to detect; later stages read
+the staged annotated rows);
 it is copied into the result with the batch counts.
 
     python tests/benchmarks/run_benchmarks.py --out var/bench [--sizes 1000000 10000000]
@@ -171,7 +172,7 @@ def main() -> int:
     for r in results:
         batch = r["clean"]["batch"]
         print(
-            f"{r['events']:>12,} clean: ODS reads {r['clean']['passes'].get('ods_reads')}, rows in {batch['rows_in']:,}"
+            f"{r['events']:>12,} clean: ODS scans {r['clean']['passes'].get('ods_scans')}, rows in {batch['rows_in']:,}"
             f" -> DWD {batch['dwd_rows']:,}, quarantined {batch['quarantined']:,}, merged {batch['merged']:,}"
         )
     for name, value in ratios.items():

@@ -188,7 +188,7 @@ def report() -> dict:
             "uri": "file:///lake/runs/20261123T150000Z/plan.json",
             "warnings": ["shop_refunds has no data for 2026-11-02", "rules.yaml enables no outlier rule"],
         },
-        "passes": {"ods_reads": 1, "cache_scans": 3, "note": "detection and correction share one cached scan"},
+        "passes": {"ods_scans": 2, "note": "one scan to profile, one to detect"},
     }
 
 

@@ -11,8 +11,10 @@
 Below a threshold after correction, the plan is refined (lenient repairs) and the batch
 assessed again, up to `max_rounds`; still below, the run fails and DWD is not touched.
 
-Data passes: each ODS table is read once and kept in Spark's cache (memory, spilling to
-disk); profiling, detection counts and the writes all scan that cache.
+Data passes: each ODS table is scanned twice, once to profile it and once to detect (a
+table with outlier rules is cached while it is annotated). The annotated rows are written
+once to the run's staging area; counting, cross-table checks of later tables and the
+outputs read that staged copy, so no table has to stay in memory for the whole run.
 """
 
 from __future__ import annotations
@@ -165,37 +167,39 @@ def plan_warnings(spec: CleaningSpec, table: str, table_profile: dict) -> list[s
 
 
 def _count_outcome(annotated, outcome: TableOutcome) -> None:
+    """Every count the assessment needs, in one job: each row contributes tagged items, counted together."""
     from pyspark.sql import functions as F
 
-    stats = annotated.select(
-        F.col("dt"),
-        F.col("_reason"),
-        F.col("_findings.rule").alias("rules"),
-        F.col("_repairs"),
+    rules = F.col("_findings.rule")
+    dimensions = F.array_distinct(F.transform(rules, _dimension_expr))
+    repairs = F.when(F.col("_reason").isNull(), F.col("_repairs")).otherwise(F.array().cast("array<string>"))
+    tags = F.concat(
+        F.array(F.concat_ws("\t", F.lit("outcome"), F.col("dt"), F.coalesce(F.col("_reason"), F.lit("")))),
+        F.transform(rules, lambda r: F.concat(F.lit("finding\t"), r)),
+        F.transform(repairs, lambda r: F.concat(F.lit("repair\t"), r)),
+        F.transform(dimensions, lambda d: F.concat(F.lit("dimension\t"), d)),
     )
-    stats.cache()
-    by_day_reason = stats.groupBy("dt", "_reason").count().collect()
+    counted = annotated.select(F.explode(tags).alias("tag")).groupBy("tag").count().collect()
     reasons: Counter = Counter()
-    for day, reason, n in by_day_reason:
-        reasons[reason] += n
-        target = "dwd" if reason is None else "merges" if reason == "duplicate_row" else "quarantine"
-        outcome.per_day.setdefault(day, Counter())[target] += n
+    findings, repaired, by_dimension = Counter(), Counter(), Counter()
+    for tag, n in counted:
+        kind, _, rest = tag.partition("\t")
+        if kind == "outcome":
+            day, _, reason = rest.partition("\t")
+            reasons[reason or None] += n
+            target = "dwd" if not reason else "merges" if reason == "duplicate_row" else "quarantine"
+            outcome.per_day.setdefault(day, Counter())[target] += n
+        elif kind == "finding":
+            findings[rest] += n
+        elif kind == "repair":
+            repaired[rest] += n
+        else:
+            # Rows with at least one finding of a dimension (a row can count in several dimensions).
+            by_dimension[rest] += n
     outcome.reasons = {r: n for r, n in reasons.items() if r is not None}
     outcome.rows_in = sum(reasons.values())
-    outcome.findings = {r[0]: r[1] for r in stats.select(F.explode("rules").alias("r")).groupBy("r").count().collect()}
-    outcome.repairs = {
-        r[0]: r[1]
-        for r in stats.where(F.col("_reason").isNull())
-        .select(F.explode("_repairs").alias("r"))
-        .groupBy("r")
-        .count()
-        .collect()
-    }
-    by_dimension = Counter()
-    # Rows with at least one finding of a dimension (a row can count in several dimensions).
-    dims = stats.select(F.array_distinct(F.transform("rules", _dimension_expr)).alias("d"))
-    for row in dims.select(F.explode("d").alias("d")).groupBy("d").count().collect():
-        by_dimension[row[0]] = row[1]
+    outcome.findings = dict(findings)
+    outcome.repairs = dict(repaired)
     outcome.detected_by_dimension = dict(by_dimension)
     removed = Counter()
     for reason, n in outcome.reasons.items():
@@ -204,7 +208,6 @@ def _count_outcome(annotated, outcome: TableOutcome) -> None:
     outcome.quarantined = sum(n for r, n in outcome.reasons.items() if r != "duplicate_row")
     outcome.merged = outcome.reasons.get("duplicate_row", 0)
     outcome.dwd_rows = outcome.rows_in - outcome.quarantined - outcome.merged
-    stats.unpersist()
 
 
 def _dimension_expr(rule):
@@ -244,7 +247,6 @@ def clean(
     advance=lambda n: None,
 ) -> CleaningResult:
     """Clean the given ODS tables (default: every spec table that has ODS data) for the given days."""
-    from pyspark import StorageLevel
 
     from ecomlab.cleaning.report import write_report
 
@@ -260,17 +262,14 @@ def clean(
         asked |= {CHECKS[c] for c in spec.tables[table].checks if CHECKS[c] in spec.tables}
     wanted = [t for t in spec.order() if t in existing and t in asked]
 
-    # 1. Preparation: read each table once into the cache, profile it, write the plan.
-    cached, plan = {}, {"run_id": run_id, "tables": {}, "warnings": []}
-    for table in wanted:
-        table_days = [d for d in ods_days(spark, table) if days is None or d in days]
-        if not table_days:
-            continue
-        in_days = ", ".join(f"'{d}'" for d in table_days)
-        rows = spark.sql(f"SELECT * FROM ods.{table} WHERE dt IN ({in_days})").persist(StorageLevel.MEMORY_AND_DISK)
-        table_profile = profile(rows, spec, table)
+    # 1. Preparation: profile each table (one scan) and write the plan before anything changes.
+    selected, plan = {}, {"run_id": run_id, "tables": {}, "warnings": []}
+    asked_days = {t: [d for d in ods_days(spark, t) if days is None or d in days] for t in wanted}
+    profiles = _profile_all(spark, spec, {t: d for t, d in asked_days.items() if d})
+    for table, table_profile in profiles.items():
+        table_days = asked_days[table]
         warnings = plan_warnings(spec, table, table_profile)
-        cached[table] = (rows, table_days, windows_for(lake, table, table_days))
+        selected[table] = (table_days, windows_for(lake, table, table_days))
         plan["tables"][table] = {
             "days": table_days,
             "rules": spec.tables[table].model_dump(exclude_none=True),
@@ -284,75 +283,122 @@ def clean(
     lake.makedirs(f"runs/{run_id}/quality")
     lake.write_bytes(plan_path, json.dumps(plan, indent=2, sort_keys=True, default=str).encode())
 
-    # 2-4. Detection, assessment and correction, in rounds until the gate passes.
-    rounds, refinements = [], []
-    for number in range(1, spec.max_rounds + 1):
-        context, outcomes = {}, {}
-        for table, (rows, table_days, windows) in cached.items():
-            annotated = annotate(spark, spec, table, rows, windows, context, refinements)
-            annotated = annotated.persist(StorageLevel.MEMORY_AND_DISK)
-            context[table] = annotated
-            outcome = TableOutcome(table, table_days)
-            _count_outcome(annotated, outcome)
-            outcomes[table] = outcome
-            log.info("detect %s (round %d): %s", table, number, outcome.reasons or "no findings")
-        after = batch_scores(list(outcomes.values()), "removed_by_dimension")
-        passed = all(after[d] >= spec.thresholds[d] for d in DIMENSIONS)
-        rounds.append({"round": number, "refinements": list(refinements), "batch_scores": after, "passed": passed})
-        log.info("assess round %d: %s -> %s", number, after, "passed" if passed else "below threshold")
-        if passed or number == spec.max_rounds:
-            break
-        for frame in context.values():
-            frame.unpersist()
-        refinements = list(spec.refinements)
+    staging = f"runs/{run_id}/staging"
+    try:
+        # 2-4. Detection, assessment and correction, in rounds until the gate passes.
+        rounds, refinements = [], []
+        for number in range(1, spec.max_rounds + 1):
+            staged, outcomes = _detect_all(spark, lake, spec, selected, refinements, f"{staging}/round-{number}")
+            after = batch_scores(list(outcomes.values()), "removed_by_dimension")
+            passed = all(after[d] >= spec.thresholds[d] for d in DIMENSIONS)
+            rounds.append({"round": number, "refinements": list(refinements), "batch_scores": after, "passed": passed})
+            log.info("assess round %d: %s -> %s", number, after, "passed" if passed else "below threshold")
+            if passed or number == spec.max_rounds:
+                break
+            refinements = list(spec.refinements)
 
-    report = {
-        "run_id": run_id,
-        "passed": passed,
-        "thresholds": dict(spec.thresholds),
-        "rounds": rounds,
-        "batch": _batch(outcomes),
-        "tables": {t: o.as_dict() for t, o in outcomes.items()},
-        "truth": score_against_truth(context, truth_defects) if truth_defects else None,
-        "plan": {"uri": lake.uri(plan_path), "warnings": plan["warnings"]},
-        "passes": {
-            "ods_reads": len(cached),
-            "note": "each ODS table is read once into Spark's cache; profiling, detection and writing scan the cache",
-        },
-    }
-    if not passed:
-        uris = write_report(lake, run_id, report)
-        _release(cached, context)
-        raise QualityGateError(
-            f"quality gate: batch below threshold after {len(rounds)} round(s): "
-            + ", ".join(
-                f"{d} {after[d]:.4f} < {spec.thresholds[d]}" for d in DIMENSIONS if after[d] < spec.thresholds[d]
+        report = {
+            "run_id": run_id,
+            "passed": passed,
+            "thresholds": dict(spec.thresholds),
+            "rounds": rounds,
+            "batch": _batch(outcomes),
+            "tables": {t: o.as_dict() for t, o in outcomes.items()},
+            "truth": score_against_truth(staged, truth_defects) if truth_defects else None,
+            "plan": {"uri": lake.uri(plan_path), "warnings": plan["warnings"]},
+            "passes": {
+                "ods_scans": len(selected) * (1 + len(rounds)),
+                "note": "each ODS table is scanned once to profile and once per round to detect; "
+                "counts and outputs read the staged annotated rows",
+            },
+        }
+        if not passed:
+            uris = write_report(lake, run_id, report)
+            raise QualityGateError(
+                f"quality gate: batch below threshold after {len(rounds)} round(s): "
+                + ", ".join(
+                    f"{d} {after[d]:.4f} < {spec.thresholds[d]}" for d in DIMENSIONS if after[d] < spec.thresholds[d]
+                )
+                + f"; DWD left as it was; report: {uris['html']}",
+                report,
             )
-            + f"; DWD left as it was; report: {uris['html']}",
-            report,
-        )
-    bad = [t for t, o in outcomes.items() if not o.conservation_ok]
-    if bad:
-        raise ConservationError(f"rows not conserved in {bad}")
+        bad = [t for t, o in outcomes.items() if not o.conservation_ok]
+        if bad:
+            raise ConservationError(f"rows not conserved in {bad}")
 
-    # 5. Output.
-    ensure_cleaning_tables(spark, spec)
-    for table, annotated in context.items():
-        outcome = outcomes[table]
-        write_outputs(spark, spec, table, annotated, outcome, run_id)
-        verify_conservation(spark, table, outcome)
-        advance(1)
-    report["batch"]["conservation_verified_in_tables"] = True
-    uris = write_report(lake, run_id, report)
-    _release(cached, context)
-    return CleaningResult(report, outcomes, uris)
+        # 5. Output.
+        ensure_cleaning_tables(spark, spec)
+        for table, annotated in staged.items():
+            write_outputs(spark, spec, table, annotated, outcomes[table], run_id)
+            advance(1)
+        verify_conservation(spark, outcomes)
+        report["batch"]["conservation_verified_in_tables"] = True
+        uris = write_report(lake, run_id, report)
+        return CleaningResult(report, outcomes, uris)
+    finally:
+        lake.delete(staging)
 
 
-def _release(cached, context) -> None:
-    for frame in context.values():
-        frame.unpersist()
-    for rows, _, _ in cached.values():
-        rows.unpersist()
+def _profile_all(spark, spec: CleaningSpec, days_of: dict[str, list[str]], workers: int = 3) -> dict[str, dict]:
+    """Profile several tables at once (one scan each), in the order given."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clean-profile") as pool:
+        futures = {t: pool.submit(profile, _ods_rows(spark, t, d), spec, t) for t, d in days_of.items()}
+        return {t: f.result() for t, f in futures.items()}
+
+
+def _detect_all(spark, lake: Lake, spec: CleaningSpec, selected: dict, refinements, staging: str, workers: int = 3):
+    """Detect and count every table, several at once; a table waits only for the tables its checks read.
+
+    Tables are submitted in dependency order, so every table a task waits for was submitted
+    before it and is running or done: the pool cannot deadlock.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    futures = {}
+
+    def one(table: str, days: list[str], windows: dict[str, Window]):
+        context = {dep: futures[dep].result()[0] for dep in spec.context_of(table) if dep in futures}
+        staged = _detect_and_stage(spark, lake, spec, table, days, windows, context, refinements, staging)
+        outcome = TableOutcome(table, days)
+        _count_outcome(staged, outcome)
+        log.info("detect %s: %s", table, outcome.reasons or "no findings")
+        return staged, outcome
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clean-detect") as pool:
+        for table, (days, windows) in selected.items():
+            futures[table] = pool.submit(one, table, days, windows)
+        results = {table: future.result() for table, future in futures.items()}
+    return {t: r[0] for t, r in results.items()}, {t: r[1] for t, r in results.items()}
+
+
+def _ods_rows(spark, table: str, days: list[str]):
+    in_days = ", ".join(f"'{d}'" for d in days)
+    return spark.sql(f"SELECT * FROM ods.{table} WHERE dt IN ({in_days})")
+
+
+def _detect_and_stage(spark, lake: Lake, spec, table, days, windows, staged, refinements, staging: str):
+    """Annotate one table and write the result to the run's staging area; return the staged rows.
+
+    Outlier statistics read the rows a second time, so a table with outlier rules is cached
+    while it is annotated (and only then); every other table is annotated in one scan.
+    Later stages read the staged Parquet.
+    """
+    from pyspark import StorageLevel
+
+    rows = _ods_rows(spark, table, days)
+    second_pass = any(rule.outlier for rule in spec.tables[table].columns.values())
+    if second_pass:
+        rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        annotated = annotate(spark, spec, table, rows, windows, staged, refinements)
+        uri = lake.uri(f"{staging}/{table}")
+        annotated.write.mode("overwrite").parquet(uri)
+    finally:
+        if second_pass:
+            rows.unpersist()
+    return spark.read.parquet(uri)
 
 
 def _batch(outcomes: dict[str, TableOutcome]) -> dict:
@@ -439,23 +485,28 @@ def write_outputs(spark, spec: CleaningSpec, table: str, annotated, outcome: Tab
     merges.write.insertInto("dwd.cleaning_merges", overwrite=True)
 
 
-def verify_conservation(spark, table: str, outcome: TableOutcome) -> None:
-    """Count what was written: every input row is in exactly one of DWD, quarantine, merges."""
-    in_days = ", ".join(f"'{d}'" for d in outcome.days)
-    dwd = spark.sql(f"SELECT count(*) FROM dwd.{table} WHERE dt IN ({in_days})").first()[0]
-    quarantined = spark.sql(
-        f"SELECT count(*) FROM dwd.quarantine WHERE table_name = '{table}' AND dt IN ({in_days})"
-    ).first()[0]
-    merged = spark.sql(
-        f"SELECT count(*) FROM dwd.cleaning_merges WHERE table_name = '{table}' AND dt IN ({in_days})"
-    ).first()[0]
-    if (dwd, quarantined, merged) != (outcome.dwd_rows, outcome.quarantined, outcome.merged) or (
-        outcome.rows_in != dwd + quarantined + merged
-    ):
-        raise ConservationError(
-            f"{table}: {outcome.rows_in} rows in, but written DWD {dwd} + quarantine {quarantined} + "
-            f"merged {merged} (expected {outcome.dwd_rows} + {outcome.quarantined} + {outcome.merged})"
-        )
+def verify_conservation(spark, outcomes: dict[str, TableOutcome]) -> None:
+    """Count what was written, every table in one query: each input row is in exactly one of DWD, quarantine, merges."""
+    parts = []
+    for table, outcome in outcomes.items():
+        in_days = ", ".join(f"'{d}'" for d in outcome.days)
+        parts += [
+            f"SELECT '{table}' AS t, 'dwd' AS target, count(*) AS n FROM dwd.{table} WHERE dt IN ({in_days})",
+            f"SELECT '{table}', 'quarantine', count(*) FROM dwd.quarantine "
+            f"WHERE table_name = '{table}' AND dt IN ({in_days})",
+            f"SELECT '{table}', 'merges', count(*) FROM dwd.cleaning_merges "
+            f"WHERE table_name = '{table}' AND dt IN ({in_days})",
+        ]
+    written = {(t, target): n for t, target, n in spark.sql(" UNION ALL ".join(parts)).collect()}
+    for table, outcome in outcomes.items():
+        dwd, quarantined, merged = (written[(table, target)] for target in ("dwd", "quarantine", "merges"))
+        if (dwd, quarantined, merged) != (outcome.dwd_rows, outcome.quarantined, outcome.merged) or (
+            outcome.rows_in != dwd + quarantined + merged
+        ):
+            raise ConservationError(
+                f"{table}: {outcome.rows_in} rows in, but written DWD {dwd} + quarantine {quarantined} + "
+                f"merged {merged} (expected {outcome.dwd_rows} + {outcome.quarantined} + {outcome.merged})"
+            )
 
 
 def score_against_truth(context: dict, truth_defects: Path) -> dict:

@@ -188,10 +188,7 @@ def _batch(report: Mapping) -> str:
     passes = report.get("passes")
     if isinstance(passes, Mapping):
         note = f" — {_text(passes.get('note'))}" if passes.get("note") else ""
-        parts.append(
-            f'<p class="meta" id="passes">ODS reads: {_int(passes.get("ods_reads"))} · '
-            f"cache scans: {_int(passes.get('cache_scans'))}{note}</p>"
-        )
+        parts.append(f'<p class="meta" id="passes">ODS scans: {_int(passes.get("ods_scans"))}{note}</p>')
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -113,6 +113,13 @@ class CleaningSpec(BaseModel):
                         raise ValueError(f"tables.{table_name}.columns.{column}: {target} is not a known column")
         return self
 
+    def context_of(self, table: str) -> set[str]:
+        """Tables whose annotated rows the detection of `table` reads (cross-table checks, outlier yardsticks)."""
+        t = self.tables[table]
+        needs = {CHECKS[c] for c in t.checks}
+        needs |= {r.outlier.lookup.split(".")[0] for r in t.columns.values() if r.outlier and r.outlier.lookup}
+        return needs & set(self.tables)
+
     def order(self) -> list[str]:
         """Tables in dependency order: referenced tables are cleaned first."""
         done: list[str] = []
