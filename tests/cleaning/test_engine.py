@@ -95,6 +95,8 @@ def test_the_report_and_plan_are_written_with_the_run(cleaned, lake):
     assert stored["batch"]["rows_in"] == cleaned.report["batch"]["rows_in"]
     plan = json.loads(lake.read_bytes("runs/clean-1/quality/plan.json"))
     assert plan["tables"]["shop_events"]["profile"]["rows"] == cleaned.outcomes["shop_events"].rows_in
+    # The staged annotated rows live only as long as the run.
+    assert lake.exists("runs/clean-1/quality") and not lake.exists("runs/clean-1/staging")
 
 
 def test_a_rerun_of_the_same_days_gives_identical_dwd_and_quarantine(cleaned, spark, lake):

@@ -244,7 +244,7 @@ def test_batch_shows_counts_and_conservation_equation(report):
     assert "rows in = DWD + quarantine + merged" in equation
     assert "120,000 = 112,340 + 6,410 + 1,250" in equation
     assert "holds" in equation and "does not hold" not in equation
-    assert "ODS reads: 1" in squash(batch.text())
+    assert "ODS scans: 2" in squash(batch.text())
 
 
 def test_broken_conservation_is_reported(report):

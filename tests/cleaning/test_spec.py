@@ -29,6 +29,17 @@ def write_spec(tmp_path, change) -> str:
     return str(path)
 
 
+def test_a_table_reads_the_annotated_rows_of_exactly_the_tables_its_checks_use():
+    spec = load_spec()
+    assert spec.context_of("shop_orders") == {"shop_order_items"}
+    assert spec.context_of("shop_refunds") == {"shop_payments"}
+    assert spec.context_of("shop_order_items") == {"shop_items"}  # its prices' yardstick
+    assert spec.context_of("shop_events") == set()  # references read ODS keys, not annotated rows
+    order = spec.order()
+    for table in spec.tables:
+        assert all(order.index(dep) < order.index(table) for dep in spec.context_of(table))
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [
