@@ -48,6 +48,8 @@ class SiteSpec:
     role: Literal["own", "competitor"] = "own"
     kind: Literal["static", "dynamic"] = "static"
     max_items: int | None = None
+    # The site's name in the records (default: host:port).
+    name: str | None = None
 
     @property
     def key(self) -> str:
@@ -107,8 +109,9 @@ def discover_static(fetcher: Fetcher, site: SiteSpec, failures: list[dict]) -> l
 
 def discover_dynamic(fetcher: Fetcher, site: SiteSpec, options, failures: list[dict]) -> list[str]:
     """Product pages of the live (infinite-scroll) listings, rendered by the Node crawler."""
-    from ecomlab.collection.dynamic.supervisor import run_dynamic
     from selectolax.lexbor import LexborHTMLParser
+
+    from ecomlab.collection.dynamic.supervisor import run_dynamic
 
     home = normalise(urljoin(site.url, "/"))
     try:
@@ -176,8 +179,9 @@ class SiteCrawl:
             robots = {origin(self.site.url): fetcher.robots_text(origin(self.site.url))}
             policy = CrawlPolicy(**{**self.policy.__dict__, "robots": robots})
             if checkpoint is None:
-                crawled_at = datetime.now(UTC).isoformat(timespec="seconds")
-                crawl_id = crawled_at[:19].replace("-", "").replace(":", "") + "-" + uuid.uuid4().hex[:6]
+                now = datetime.now(UTC)
+                crawled_at = now.strftime("%Y-%m-%d %H:%M:%S")  # UTC, the warehouse's canonical form
+                crawl_id = now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
                 if self.site.kind == "static":
                     frontier = discover_static(fetcher, self.site, failures)
                 else:
@@ -204,14 +208,22 @@ class SiteCrawl:
                 saved = json.loads(self.lake.read_bytes(f"{work}/frontier.json"))
                 frontier, failures = saved["urls"], saved["failures"]
                 resumed = True
-                log.info("resuming crawl %s of %s: %d of %d chunks done", crawl_id, self.site.url,
-                         len(checkpoint["done"]), checkpoint["chunks"])
+                log.info(
+                    "resuming crawl %s of %s: %d of %d chunks done",
+                    crawl_id,
+                    self.site.url,
+                    len(checkpoint["done"]),
+                    checkpoint["chunks"],
+                )
 
         size = checkpoint["chunk_size"]
         chunks = [frontier[i : i + size] for i in range(0, len(frontier), size)]
         # A chunk written but not yet checkpointed (killed in between) is done too: its file is complete.
-        written = {int(n.removeprefix("chunk-").removesuffix(".json")) for n in self.lake.list(f"{work}/parts")
-                   if n.startswith("chunk-") and n.endswith(".json")}
+        written = {
+            int(n.removeprefix("chunk-").removesuffix(".json"))
+            for n in self.lake.list(f"{work}/parts")
+            if n.startswith("chunk-") and n.endswith(".json")
+        }
         done = set(checkpoint["done"]) | written
         outcome = CrawlOutcome(
             crawl_id=crawl_id,
@@ -236,18 +248,32 @@ class SiteCrawl:
 
         from ecomlab.collection import fanout
 
-        role, crawled_at, site_name = self.site.role, checkpoint["crawled_at"], self.site.key
+        role, crawled_at, site_name = self.site.role, checkpoint["crawled_at"], self.site.name or self.site.key
         futures = {}
         for index in pending:
             if self.site.kind == "static":
                 future = client.submit(
-                    fanout.static_chunk, chunks[index], policy, site_name, role, crawled_at, workers,
-                    key=f"crawl-{checkpoint['crawl_id']}-{index}", pure=False,
+                    fanout.static_chunk,
+                    chunks[index],
+                    policy,
+                    site_name,
+                    role,
+                    crawled_at,
+                    workers,
+                    key=f"crawl-{checkpoint['crawl_id']}-{index}",
+                    pure=False,
                 )
             else:
                 future = client.submit(
-                    fanout.dynamic_chunk, chunks[index], self.dynamic_options, [origin(self.site.url)],
-                    site_name, role, crawled_at, key=f"crawl-{checkpoint['crawl_id']}-{index}", pure=False,
+                    fanout.dynamic_chunk,
+                    chunks[index],
+                    self.dynamic_options,
+                    [origin(self.site.url)],
+                    site_name,
+                    role,
+                    crawled_at,
+                    key=f"crawl-{checkpoint['crawl_id']}-{index}",
+                    pure=False,
                 )
             futures[future] = index
         for future in as_completed(futures):
@@ -312,8 +338,19 @@ class SiteCrawl:
 
 
 def _reason_class(reason: str) -> str:
-    for label in ("refused", "robots", "redirect loop", "too large", "HTTP 5", "HTTP 4", "timeout", "connection",
-                  "no .price", "no article", "dynamic"):
+    for label in (
+        "refused",
+        "robots",
+        "redirect loop",
+        "too large",
+        "HTTP 5",
+        "HTTP 4",
+        "timeout",
+        "connection",
+        "no .price",
+        "no article",
+        "dynamic",
+    ):
         if label in reason:
             return label
     return "other"

@@ -44,9 +44,7 @@ def dask_client(scheduler: str = "local", workers: int = 2, processes: bool = Fa
             client.close()
 
 
-def static_chunk(
-    urls: list[str], policy: CrawlPolicy, site: str, role: str, crawled_at: str, workers: int
-) -> dict:
+def static_chunk(urls: list[str], policy: CrawlPolicy, site: str, role: str, crawled_at: str, workers: int) -> dict:
     """Fetch and extract product pages: {'records', 'failures', 'pages', 'attempts'}."""
     records, failures, attempts = [], [], 0
     with Fetcher(policy, workers=workers) as fetcher:
@@ -61,9 +59,7 @@ def static_chunk(
     return {"records": records, "failures": failures, "pages": len(urls), "attempts": attempts}
 
 
-def dynamic_chunk(
-    urls: list[str], options, allowed_origins: list[str], site: str, role: str, crawled_at: str
-) -> dict:
+def dynamic_chunk(urls: list[str], options, allowed_origins: list[str], site: str, role: str, crawled_at: str) -> dict:
     """Render product pages with the Node crawler: same result shape as static_chunk."""
     from ecomlab.collection.dynamic.supervisor import run_dynamic
 

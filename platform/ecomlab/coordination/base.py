@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,7 +75,6 @@ class Coordinator(ABC):
         self.close()
 
 
-
 def coordinator_from_settings(settings) -> Coordinator:
     """ZooKeeper when hosts are configured; the in-process stand-in in the embedded profile."""
     if settings.zookeeper_hosts == "in-process":
@@ -85,4 +83,4 @@ def coordinator_from_settings(settings) -> Coordinator:
         return InProcessCoordinator(settings.home / "coordination")
     from ecomlab.coordination.zookeeper import ZooKeeperCoordinator
 
-    return ZooKeeperCoordinator(settings.zookeeper_hosts)
+    return ZooKeeperCoordinator(settings.zookeeper_hosts, session_timeout=settings.collection.zookeeper_session_seconds)

@@ -13,11 +13,11 @@ import logging
 import os
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import LockTimeout, NoNodeError, NodeExistsError
+from kazoo.exceptions import LockTimeout, NodeExistsError, NoNodeError
 
 from ecomlab.coordination.base import Coordinator, LockBusyError, ServiceEntry, checked_name
 
@@ -27,7 +27,9 @@ MAX_CHECKPOINT_BYTES = 900_000
 
 
 class ZooKeeperCoordinator(Coordinator):
-    def __init__(self, hosts: str, root: str = "/ecomlab", session_timeout: float = 10.0, connect_timeout: float = 15.0):
+    def __init__(
+        self, hosts: str, root: str = "/ecomlab", session_timeout: float = 10.0, connect_timeout: float = 15.0
+    ):
         self.root = root.rstrip("/")
         self.client = KazooClient(hosts=hosts, timeout=session_timeout)
         try:
@@ -76,10 +78,8 @@ class ZooKeeperCoordinator(Coordinator):
                 self.client.set(path, data)
 
     def clear_checkpoint(self, name: str) -> None:
-        try:
+        with suppress(NoNodeError):
             self.client.delete(self._checkpoint_path(name))
-        except NoNodeError:
-            pass
 
     def register(self, service: str, address: str, meta: dict[str, Any] | None = None) -> str:
         payload = json.dumps({"address": address, "meta": meta or {}}, sort_keys=True).encode()
@@ -95,10 +95,8 @@ class ZooKeeperCoordinator(Coordinator):
     def unregister(self, entry_id: str) -> None:
         if not entry_id.startswith(f"{self.root}/services/"):
             raise ValueError(f"{entry_id!r} is not a service entry of this registry")
-        try:
+        with suppress(NoNodeError):
             self.client.delete(entry_id)
-        except NoNodeError:
-            pass
 
     def list(self, service: str | None = None) -> list[ServiceEntry]:
         base = f"{self.root}/services"

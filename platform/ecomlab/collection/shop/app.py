@@ -194,7 +194,13 @@ def create_app(state: ShopState) -> Starlette:
         return JSONResponse(
             {
                 "reviews": [
-                    {"review_id": r.review_id, "rating": r.rating, "author": r.author, "text": r.text, "created": r.created}
+                    {
+                        "review_id": r.review_id,
+                        "rating": r.rating,
+                        "author": r.author,
+                        "text": r.text,
+                        "created": r.created,
+                    }
                     for r in page
                 ],
                 "next": offset + REVIEW_PAGE if offset + REVIEW_PAGE < len(found.reviews) else None,
@@ -213,6 +219,12 @@ def create_app(state: ShopState) -> Starlette:
                 "next": offset + PAGE_SIZE if offset + PAGE_SIZE < len(items) else None,
             }
         )
+
+    async def outbound(request: Request) -> Response:
+        # "Visit the brand's site" link tracker: an open redirect, as real shops have (and crawlers must guard).
+        state.count("/out")
+        target = request.query_params.get("url", "/")
+        return RedirectResponse(target, status_code=302)
 
     async def admin_faults(request: Request) -> Response:
         if request.method == "POST":
@@ -237,6 +249,7 @@ def create_app(state: ShopState) -> Starlette:
         Route("/api/items/{item_id:int}", api_item),
         Route("/api/items/{item_id:int}/reviews", api_reviews),
         Route("/api/categories/{category_id:int}/items", api_category_items),
+        Route("/out", outbound),
         Route("/admin/faults", admin_faults, methods=["GET", "POST"]),
         Route("/admin/stats", admin_stats, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

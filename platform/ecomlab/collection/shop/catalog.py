@@ -74,8 +74,10 @@ def build_catalog(
     for index in range(n):
         item_id = index + 1
         category = int(world.item_category[index])
-        list_price = world.item_price_cents[index] / 100
-        factor = 1.0 if competitor is None else float(world.competitor_factor[competitor % len(W.COMPETITORS), category])
+        list_price = int(world.item_price_cents[index]) / 100
+        factor = (
+            1.0 if competitor is None else float(world.competitor_factor[competitor % len(W.COMPETITORS), category])
+        )
         # Rivals price around the shop: the planted factor, squeezed towards 1 so prices stay plausible.
         price = round(list_price * (1 + (factor - 1) * 0.2), 2)
         promotion = None

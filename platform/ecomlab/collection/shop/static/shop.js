@@ -21,6 +21,10 @@ function infiniteScroll(load) {
     if (done) {
       observer.disconnect();
       sentinel.setAttribute("data-done", "true");
+    } else {
+      // Observe afresh: a sentinel still in view after a short page must trigger the next load.
+      observer.unobserve(sentinel);
+      observer.observe(sentinel);
     }
   });
   observer.observe(sentinel);
