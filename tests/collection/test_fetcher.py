@@ -10,7 +10,7 @@ def first_hit(catalog, faults: Faults, fault: str) -> int:
 
 
 def test_robots_txt_is_obeyed(shop, policy):
-    with Fetcher(policy) as fetcher, pytest.raises(FetchFailed, match="robots.txt"):
+    with Fetcher(policy) as fetcher, pytest.raises(FetchFailed, match=r"robots\.txt"):
         fetcher.fetch(f"{shop.url}/admin/stats")
     assert "/admin/stats" not in shop.state.requests
 
@@ -28,8 +28,8 @@ def test_transient_errors_are_retried_until_they_pass(shop, policy):
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
-        ("broken", "HTTP 500 .* \\(gave up after 4 attempts"),
-        ("reset", "connection error .* \\(gave up after 4 attempts"),
+        ("broken", r"HTTP 500 .* \(gave up after 4 attempts"),
+        ("reset", r"connection error .* \(gave up after 4 attempts"),
         ("redirect_loop", "redirect loop"),
         ("huge", "page too large"),
     ],
@@ -45,7 +45,7 @@ def test_each_fault_ends_in_a_recorded_reason(shop, policy, fault, reason):
 def test_a_slow_page_times_out_and_is_retried(shop, policy):
     shop.set_faults(Faults(slow_ms=800))
     quick = type(policy)(**{**policy.__dict__, "timeout_seconds": 0.2, "retries": 1})
-    with Fetcher(quick) as fetcher, pytest.raises(FetchFailed, match="timeout .* \\(gave up after 2 attempts"):
+    with Fetcher(quick) as fetcher, pytest.raises(FetchFailed, match=r"timeout .* \(gave up after 2 attempts"):
         fetcher.fetch(f"{shop.url}/item/1")
 
 

@@ -38,7 +38,7 @@ def test_a_public_address_of_an_allowed_host_passes():
 
 def test_one_internal_address_among_public_ones_is_enough_to_refuse():
     guard = AddressGuard({"shop.example"}, resolver=fixed(["93.184.216.34", "10.0.0.7"]))
-    with pytest.raises(AddressRefused, match="10.0.0.7"):
+    with pytest.raises(AddressRefused, match=r"10\.0\.0\.7"):
         guard.check("http://shop.example/")
 
 
