@@ -45,6 +45,7 @@ def main(profile: ProfileOption = None, verbose: Annotated[bool, typer.Option("-
         stream=sys.stderr,
     )
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def _settings() -> Settings:
