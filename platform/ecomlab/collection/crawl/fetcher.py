@@ -87,15 +87,18 @@ class Fetcher:
         try:
             page = self._get(urljoin(site, "/robots.txt"), check_robots=False)
         except FetchFailed as exc:
-            if "HTTP 4" in str(exc):
-                return ""  # no robots.txt: everything is allowed
-            raise
-        return page.body.decode("utf-8", errors="replace")
+            if "HTTP 4" not in str(exc):
+                raise
+            text = ""  # no robots.txt: everything is allowed
+        else:
+            text = page.body.decode("utf-8", errors="replace")
+        self._robots[origin(site)] = Protego.parse(text)
+        return text
 
     def _robots_for(self, url: str) -> Protego:
         key = origin(url)
         if key not in self._robots:
-            self._robots[key] = Protego.parse(self.robots_text(key))
+            self.robots_text(key)
         return self._robots[key]
 
     def allowed_by_robots(self, url: str, failures: list[dict]) -> bool:
