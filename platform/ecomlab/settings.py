@@ -72,6 +72,8 @@ class CollectionSettings(BaseModel):
     backoff_seconds: float = Field(0.2, ge=0)
     max_redirects: int = Field(5, ge=0, le=20)
     chunk_size: PositiveInt = 8
+    # A dynamic chunk starts one browser: larger chunks spread its start-up over more pages.
+    dynamic_chunk_size: PositiveInt = 12
     # "local": a Dask LocalCluster in this process; otherwise the scheduler's address (tcp://host:port).
     dask_scheduler: str = "local"
     dask_workers: PositiveInt = 2

@@ -7,7 +7,7 @@ measured. Targets are ratios within one run, not absolute times, because machine
 - scaling: throughput at the largest size / throughput at the smallest (near 1 = linear);
 - memory: peak memory at the largest size / at the smallest (near 1 = bounded).
 
-The crawl section crawls a demo shop (its own process, on loopback, with 40 ms added to
+The crawl section crawls a demo shop (its own process, on loopback, with 100 ms added to
 each response to stand in for network latency) with 1, 2 and 4 Dask workers, static and
 dynamic: pages/s per worker count, and peak memory of the crawl's process tree (for the
 dynamic crawler that includes Node and Chromium). Ratios: pages/s with n workers / with 1.
@@ -118,7 +118,7 @@ def bench_size(events: int, work: Path) -> dict:
 def bench_crawl(work: Path) -> dict:
     """Static and dynamic pages/s and peak memory with 1, 2 and 4 Dask workers against one demo shop."""
     shop = subprocess.Popen(
-        [str(BIN / "ecomlab"), "shop", "serve", "--port", "0", "--max-items", "200", "--faults", "slow_ms=40"],
+        [str(BIN / "ecomlab"), "shop", "serve", "--port", "0", "--max-items", "200", "--faults", "slow_ms=100"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -140,7 +140,8 @@ def bench_crawl(work: Path) -> dict:
                     **os.environ,
                     "ECOMLAB_HOME": str(home),
                     "ECOMLAB_COLLECTION__REQUESTS_PER_SECOND_PER_HOST": "1000",
-                    "ECOMLAB_COLLECTION__CHUNK_SIZE": "4" if kind == "static" else "3",
+                    "ECOMLAB_COLLECTION__CHUNK_SIZE": "4",
+                    "ECOMLAB_COLLECTION__DYNAMIC_CHUNK_SIZE": "6",
                 }
                 command = [sys.executable, str(Path(__file__).with_name("crawl_once.py")), "--url", url]
                 command += ["--kind", kind, "--workers", str(workers), "--max-items", str(items)]

@@ -110,3 +110,33 @@ def test_two_crawls_of_one_site_never_overlap(shop, policy, lake, coordinator, d
         SiteCrawl(site, policy, lake, other, chunk_size=2).run(dask, 2)
     thread.join()
     assert errors == []
+
+
+@pytest.mark.slow
+def test_a_crawl_fans_out_to_a_configured_scheduler_with_process_workers(shop, policy, lake, coordinator):
+    """The local/cluster path: a scheduler at an address, workers in other processes (here on loopback)."""
+    from dask.distributed import LocalCluster
+
+    from ecomlab.collection.fanout import dask_client
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        with dask_client(cluster.scheduler_address) as client:
+            outcome = SiteCrawl(SiteSpec(shop.url), policy, lake, coordinator, chunk_size=5).run(client, 2)
+            workers_used = {w for w, tasks in client.has_what().items() if tasks} | set(
+                client.scheduler_info()["workers"]
+            )
+    assert outcome.failures == [] and outcome.records["price"] == len(shop.catalog.items)
+    assert len(workers_used) == 2
+
+
+def test_nothing_of_a_crawl_listens_beyond_loopback(shop, dask):
+    import ipaddress
+
+    import psutil
+
+    listening = [c.laddr.ip for c in psutil.Process().net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+    assert listening, "expected the shop and the Dask cluster to listen"
+    assert all(ipaddress.ip_address(ip).is_loopback for ip in listening), listening

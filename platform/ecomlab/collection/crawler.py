@@ -72,6 +72,7 @@ class CrawlOutcome:
     duplicates_dropped: int = 0
     failures: list[dict] = field(default_factory=list)
     landed: dict[str, str] = field(default_factory=dict)  # ODS table -> batch directory
+    pages_per_worker: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     report_uri: str = ""
 
@@ -296,6 +297,8 @@ class SiteCrawl:
         for index in range(len(chunks)):
             part = json.loads(self.lake.read_bytes(f"{work}/parts/chunk-{index:06d}.json"))
             outcome.pages_fetched += part["pages"]
+            worker = part.get("worker", "unknown")
+            outcome.pages_per_worker[worker] = outcome.pages_per_worker.get(worker, 0) + part["pages"]
             outcome.failures.extend(part["failures"])
             for raw in part["records"]:
                 record = R.checked(raw)

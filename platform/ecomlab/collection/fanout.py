@@ -27,7 +27,10 @@ def dask_client(scheduler: str = "local", workers: int = 2, processes: bool = Fa
             threads_per_worker=1,
             processes=processes,
             dashboard_address=None,
-            # Thread workers talk in-process (nothing listens); process workers on loopback only.
+            # Scheduler and workers serve HTTP (health, metrics) even without a dashboard: loopback only.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            worker_dashboard_address="127.0.0.1:0",
+            # Thread workers talk in-process; process workers on loopback only.
             **({"host": "127.0.0.1"} if processes else {}),
         )
         client = Client(cluster)
@@ -56,7 +59,7 @@ def static_chunk(urls: list[str], policy: CrawlPolicy, site: str, role: str, cra
                 records.extend(extract_product(url, html, site, role, crawled_at))
             except (FetchFailed, ExtractionError) as exc:
                 failures.append({"url": url, "reason": str(exc)})
-    return {"records": records, "failures": failures, "pages": len(urls), "attempts": attempts}
+    return {"records": records, "failures": failures, "pages": len(urls), "attempts": attempts, "worker": _worker()}
 
 
 def dynamic_chunk(urls: list[str], options, allowed_origins: list[str], site: str, role: str, crawled_at: str) -> dict:
@@ -70,7 +73,18 @@ def dynamic_chunk(urls: list[str], options, allowed_origins: list[str], site: st
         "pages": len(urls),
         "attempts": result.pages,
         "restarts": result.restarts,
+        "worker": _worker(),
     }
+
+
+def _worker() -> str:
+    """The Dask worker running this task (for the crawl report's per-worker page counts)."""
+    from dask.distributed import get_worker
+
+    try:
+        return get_worker().address
+    except ValueError:  # called outside a worker
+        return "driver"
 
 
 def now_iso() -> str:

@@ -97,7 +97,8 @@ def crawl_sites(
             coordinator = stack.enter_context(_coordinator(settings, coordinator_from_settings))
         client = stack.enter_context(dask_client(c.dask_scheduler, workers))
         for site in sites:
-            crawl = SiteCrawl(site, policy, lake, coordinator, c.chunk_size, options, lock_timeout)
+            chunk_size = c.dynamic_chunk_size if site.kind == "dynamic" else c.chunk_size
+            crawl = SiteCrawl(site, policy, lake, coordinator, chunk_size, options, lock_timeout)
             with progress.task(f"crawl {site.name or site.key} ({site.kind})", unit="pages") as advance:
                 outcome = crawl.run(client, workers, advance)
             log.info(
