@@ -18,6 +18,7 @@ from ecomlab.collection import records as R
 from ecomlab.collection.crawler import SiteSpec
 from ecomlab.collection.service import crawl_sites
 from ecomlab.collection.shop.faults import Faults
+from ecomlab.coordination import LockBusyError
 from ecomlab.coordination.zookeeper import ZooKeeperCoordinator
 from ecomlab.settings import load_settings
 from ecomlab.storage.lake import LocalLake
@@ -42,7 +43,7 @@ def local_env(home: Path, zookeeper) -> dict[str, str]:
 
 
 def test_a_killed_crawl_resumes_without_refetching_or_duplicating(shop, zookeeper, tmp_path, monkeypatch):
-    shop.set_faults(Faults(slow_ms=250))
+    shop.set_faults(Faults(slow_ms=400))
     env = local_env(tmp_path / "home", zookeeper)
     site = SiteSpec(shop.url, max_items=None)
     checkpoint_name = f"crawl-static-{site.key}"
@@ -61,6 +62,11 @@ def test_a_killed_crawl_resumes_without_refetching_or_duplicating(shop, zookeepe
                 break
             assert child.poll() is None, "the crawl ended before it could be killed"
             time.sleep(0.05)
+        # While it runs, the crawler is in the service registry and holds the site's lock.
+        running = watcher.list("crawler")
+        assert [e.meta["site"] for e in running] == [shop.url]
+        with pytest.raises(LockBusyError), watcher.lock(f"site-{site.key}"):
+            pass  # a second crawl of the site would stop here
         child.send_signal(signal.SIGKILL)
         child.wait()
         before = watcher.load_checkpoint(checkpoint_name)
@@ -69,20 +75,22 @@ def test_a_killed_crawl_resumes_without_refetching_or_duplicating(shop, zookeepe
         done_urls = {u for i in before["done"] for u in frontier["urls"][i * 2 : i * 2 + 2]}
         counts_at_kill = dict(shop.state.requests)
 
-        # The killed crawler's lock goes with its ZooKeeper session; the resumed crawl waits for it.
         for key, value in env.items():
             if key.startswith("ECOMLAB_"):
                 monkeypatch.setenv(key, value)
         settings = load_settings("local")
         lake = LocalLake(settings.lake_root)
+        # The killed crawler's lock and registry entry go with its ZooKeeper session; the resumed crawl waits.
         collected = crawl_sites(
             settings, lake, [SiteSpec(shop.url, max_items=30)], coordinator=watcher, lock_timeout=30
         )
+        watcher_entries_after = watcher.list("crawler")
     finally:
         if child.poll() is None:
             child.kill()
         watcher.close()
 
+    assert watcher_entries_after == []
     outcome = collected.outcomes[0]
     assert outcome.resumed and outcome.crawl_id == before["crawl_id"]
     assert outcome.chunks_resumed >= len(before["done"])
