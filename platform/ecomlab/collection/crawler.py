@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -126,6 +126,7 @@ def discover_dynamic(fetcher: Fetcher, site: SiteSpec, options, failures: list[d
     result = run_dynamic(listings, options, "listing", [origin(site.url)])
     failures.extend(result.failures)
     items = sorted({normalise(u) for links in result.links.values() for u in links}, key=_natural)
+    items = [u for u in items if fetcher.allowed_by_robots(u, failures)]
     return items[: site.max_items] if site.max_items else items
 
 
@@ -178,7 +179,7 @@ class SiteCrawl:
         failures: list[dict] = []
         with Fetcher(self.policy) as fetcher:
             robots = {origin(self.site.url): fetcher.robots_text(origin(self.site.url))}
-            policy = CrawlPolicy(**{**self.policy.__dict__, "robots": robots})
+            policy = replace(self.policy, robots=robots)
             if checkpoint is None:
                 now = datetime.now(UTC)
                 crawled_at = now.strftime("%Y-%m-%d %H:%M:%S")  # UTC, the warehouse's canonical form

@@ -20,7 +20,7 @@ from ecomlab.storage.lake import Lake
 log = logging.getLogger(__name__)
 
 
-def dynamic_options(settings: Settings):
+def dynamic_options(settings: Settings, workers: int = 1):
     from ecomlab.collection.dynamic.supervisor import DynamicOptions
 
     c = settings.collection
@@ -29,7 +29,8 @@ def dynamic_options(settings: Settings):
         node=c.node_path,
         user_agent=c.user_agent,
         page_timeout=c.page_timeout_seconds,
-        interval=1.0 / c.requests_per_second_per_host,
+        # Each worker's browser keeps to its share of the per-host rate.
+        interval=workers / c.requests_per_second_per_host,
     )
 
 
@@ -90,7 +91,7 @@ def crawl_sites(
     c = settings.collection
     workers = workers or c.dask_workers
     policy = CrawlPolicy.from_settings(c)
-    options = dynamic_options(settings) if any(s.kind == "dynamic" for s in sites) else None
+    options = dynamic_options(settings, workers) if any(s.kind == "dynamic" for s in sites) else None
     outcomes = []
     with ExitStack() as stack:
         if coordinator is None:
