@@ -67,3 +67,11 @@ def test_a_redirect_to_an_internal_address_is_refused(shop, policy):
                 fetcher.fetch(f"{shop.url}/out?url={target}")
     # The refused hop itself was never requested from the shop: only the redirects were.
     assert shop.state.requests["/out"] == 3
+
+
+def test_the_fetcher_connects_to_the_address_the_guard_checked(shop, policy):
+    # "shop.test" exists only in this resolver: the page can be fetched only through the checked address.
+    guard = AddressGuard({"shop.test"}, ["127.0.0.0/8"], resolver=fixed(["127.0.0.1"]))
+    with Fetcher(policy, guard=guard) as fetcher:
+        page = fetcher.fetch(f"http://shop.test:{shop.port}/item/1")
+    assert page.status == 200 and b'data-item-id="1"' in page.body

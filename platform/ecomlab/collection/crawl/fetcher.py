@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from protego import Protego
@@ -38,6 +38,15 @@ class Page:
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def pinned(url: str, address: str) -> tuple[str, str, str]:
+    """The URL aimed at the address the guard checked (no second DNS lookup that could answer
+    differently), with the Host header and TLS server name of the original host."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), parts.netloc, parts.hostname or ""
 
 
 class HostRateLimiter:
@@ -120,13 +129,13 @@ class Fetcher:
         attempts_total = 0
         while True:
             try:
-                self.guard.check(current)
+                addresses = self.guard.check(current)
             except AddressRefused as exc:
                 raise FetchFailed(f"refused: {exc}") from None
             robots = self._robots_for(current) if check_robots else None
             if robots is not None and not robots.can_fetch(current, self.policy.user_agent):
                 raise FetchFailed(f"disallowed by robots.txt: {current}")
-            status, body, location, attempts = self._attempts(current, robots)
+            status, body, location, attempts = self._attempts(current, addresses[0], robots)
             attempts_total += attempts
             if status in REDIRECTS and location:
                 seen.append(current)
@@ -141,7 +150,7 @@ class Fetcher:
                 raise FetchFailed(f"HTTP {status} from {current}")
             return Page(url=url, final_url=current, status=status, body=body, attempts=attempts_total)
 
-    def _attempts(self, url: str, robots: Protego | None) -> tuple[int, bytes, str | None, int]:
+    def _attempts(self, url: str, address: str, robots: Protego | None) -> tuple[int, bytes, str | None, int]:
         host = urlsplit(url).netloc
         delay = float(robots.crawl_delay(self.policy.user_agent) or 0) if robots is not None else 0.0
         attempts = 0
@@ -156,17 +165,20 @@ class Fetcher:
                 with attempt:
                     attempts += 1
                     self.limiter.wait(host, delay)
-                    result = self._once(url)
+                    result = self._once(url, address)
                     return (*result, attempts)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             raise FetchFailed(f"{last} (gave up after {attempts} attempts)") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, url: str) -> tuple[int, bytes, str | None]:
+    def _once(self, url: str, address: str) -> tuple[int, bytes, str | None]:
         limit = self.policy.max_page_bytes
+        target, host_header, server_name = pinned(url, address)
         try:
-            with self.client.stream("GET", url) as response:
+            with self.client.stream(
+                "GET", target, headers={"Host": host_header}, extensions={"sni_hostname": server_name}
+            ) as response:
                 if response.status_code >= 500 or response.status_code == 429:
                     raise _Retryable(f"HTTP {response.status_code} from {url}")
                 declared = response.headers.get("content-length")
