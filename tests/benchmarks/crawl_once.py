@@ -32,6 +32,7 @@ def main() -> None:
         json.dumps(
             {
                 "pages": outcome.pages_fetched,
+                "fetch_seconds": outcome.fetch_seconds,
                 "failures": len(outcome.failures),
                 "crawl_seconds": outcome.seconds,
                 "process_seconds": round(time.perf_counter() - started, 2),

@@ -74,6 +74,7 @@ class CrawlOutcome:
     landed: dict[str, str] = field(default_factory=dict)  # ODS table -> batch directory
     pages_per_worker: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    fetch_seconds: float = 0.0  # the fan-out of product pages alone (after discovery)
     report_uri: str = ""
 
 
@@ -240,7 +241,9 @@ class SiteCrawl:
         advance(sum(len(chunks[i]) for i in done if i < len(chunks)))
         pending = [i for i in range(len(chunks)) if i not in done]
         if pending:
+            fan_out_started = time.perf_counter()
             self._fan_out(client, workers, policy, checkpoint, chunks, pending, work, done, advance, on_chunk)
+            outcome.fetch_seconds = round(time.perf_counter() - fan_out_started, 2)
         outcome.failures = list(failures)
         self._finish(outcome, chunks, work, checkpoint)
         return outcome
