@@ -52,3 +52,14 @@ def lake(settings):
     from ecomlab.storage.lake import lake_from_settings
 
     return lake_from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+def zookeeper(tmp_path_factory):
+    """A real ZooKeeper (from pyspark's jars) on loopback for the session, stopped at the end."""
+    from ecomlab.coordination.zkserver import ZooKeeperServer
+
+    server = ZooKeeperServer(tmp_path_factory.mktemp("zookeeper"))
+    server.start()
+    yield server
+    server.stop()

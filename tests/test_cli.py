@@ -30,7 +30,7 @@ def ecomlab(*args: str, home: Path, check: bool = True, **env: str) -> subproces
 
 def test_help_lists_every_command(tmp_path):
     out = ecomlab("--help", home=tmp_path).stdout
-    for command in ("run", "simulate", "import", "sql", "tables", "config"):
+    for command in ("run", "simulate", "import", "sql", "tables", "config", "collect", "shop"):
         assert f" {command} " in out
 
 
@@ -58,6 +58,24 @@ def test_run_prints_a_summary_and_the_paths_it_produced(ran):
         assert f"{label}:" in result.stdout
     assert (home / "lake" / "raw" / "shop" / "events").is_dir()
     assert (home / "metastore_db").is_dir()
+
+
+def test_run_includes_a_small_crawl_of_the_demo_shop(ran):
+    home, result = ran
+    assert "crawl demo shop" in result.stdout
+    query = "SELECT count(DISTINCT item_id) AS n FROM dwd.crawl_competitor_prices"
+    out = ecomlab("sql", query, "--format", "json", home=home).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == {"n": 24}
+
+
+def test_collect_crawls_both_ways_and_refuses_what_the_guard_refuses(tmp_path):
+    result = ecomlab("collect", "--no-load", "--max-items", "4", "--kind", "both", home=tmp_path)
+    assert result.stdout.count("│ static ") == 2 and result.stdout.count("│ dynamic ") == 2
+    reports = list((tmp_path / "lake" / "runs" / "crawls").glob("*/report.json"))
+    assert len(reports) == 4
+    assert all(json.loads(r.read_text())["records"]["product"] == 4 for r in reports)
+    refused = ecomlab("collect", "--url", "http://10.0.0.1/", home=tmp_path, check=False)
+    assert refused.returncode == 1 and "not on the crawl allowlist" in refused.stderr
 
 
 def test_ods_tables_are_queryable_from_the_sql_command(ran):

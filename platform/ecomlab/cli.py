@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Show or check the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+shop_app = typer.Typer(help="The demo web shop that labs and tests crawl.", no_args_is_help=True)
+app.add_typer(shop_app, name="shop")
 console = Console()
 err = Console(stderr=True)
 
@@ -43,6 +45,7 @@ def main(profile: ProfileOption = None, verbose: Annotated[bool, typer.Option("-
         stream=sys.stderr,
     )
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def _settings() -> Settings:
@@ -103,6 +106,9 @@ def run(
         str | None, typer.Option("--input", help="Path or URI of the file, for taobao, cdnow or baskets.")
     ] = None,
     dt: Annotated[str | None, typer.Option(help="Day to land an imported file for.")] = None,
+    crawl: Annotated[
+        bool, typer.Option("--crawl/--no-crawl", help="Also crawl a small demo shop and a competitor.")
+    ] = True,
 ) -> None:
     """Run the whole pipeline in one process and print a summary of every stage."""
     from ecomlab.pipeline.run import ImportSource, run_pipeline, summary_rows
@@ -119,7 +125,7 @@ def run(
     else:
         raise _fail(f"--source must be shop, {', '.join(KINDS)}; got {source!r}")
     try:
-        report = run_pipeline(settings, chosen, _progress())
+        report = run_pipeline(settings, chosen, _progress(), crawl_demo_items=24 if crawl else None)
     except (InputFormatError, UnsupportedLocationError, FetchError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from None
     table = Table(title=f"ecomlab run {report.run_id} ({report.profile} profile)", min_width=64)
@@ -245,6 +251,113 @@ def clean_command(
         f"{batch['merged']:,} duplicates merged"
     )
     console.print(f"quality report: {result.report_uris['html']}", soft_wrap=True)
+
+
+@app.command()
+def collect(
+    url: Annotated[
+        list[str] | None, typer.Option(help="Site to crawl (repeatable; default: start the demo shop).")
+    ] = None,
+    competitor: Annotated[list[str] | None, typer.Option(help="Competitor site to crawl (repeatable).")] = None,
+    kind: Annotated[str, typer.Option(help="static, dynamic or both.")] = "static",
+    max_items: Annotated[int | None, typer.Option(help="Product pages per site at most.")] = 48,
+    workers: Annotated[int | None, typer.Option(help="Dask workers (default: collection.dask_workers).")] = None,
+    faults: Annotated[str, typer.Option(help="Demo shop faults, e.g. transient_rate=0.2,slow_ms=50.")] = "",
+    load: Annotated[bool, typer.Option("--load/--no-load", help="Load the landed batches into ODS.")] = True,
+) -> None:
+    """Crawl sites (default: the demo shop and a competitor on loopback), land the records, load ODS."""
+    from contextlib import nullcontext
+
+    from ecomlab.collection.crawl.policy import CrawlPolicy
+    from ecomlab.collection.crawler import SiteSpec, guard_refusal
+    from ecomlab.collection.dynamic.supervisor import DynamicCrawlerUnavailable
+    from ecomlab.collection.service import crawl_sites, demo_shops, load_collected
+    from ecomlab.collection.shop.faults import Faults
+    from ecomlab.coordination import LockBusyError
+    from ecomlab.storage.lake import lake_from_settings
+
+    settings = _settings()
+    if kind not in ("static", "dynamic", "both"):
+        raise _fail(f"--kind must be static, dynamic or both, got {kind!r}")
+    kinds = ("static", "dynamic") if kind == "both" else (kind,)
+    try:
+        shop_faults = Faults.from_query(faults)
+    except ValueError as exc:
+        raise _fail(f"--faults: {exc}") from None
+    policy = CrawlPolicy.from_settings(settings.collection)
+    given = [SiteSpec(u, role="own", max_items=max_items) for u in url or []]
+    given += [SiteSpec(u, role="competitor", max_items=max_items) for u in competitor or []]
+    for site in given:
+        if (reason := guard_refusal(policy, site.url)) is not None:
+            raise _fail(reason)
+    lake = lake_from_settings(settings)
+    with demo_shops(max_items, shop_faults) if not given else nullcontext(given) as sites:
+        targets = [SiteSpec(s.url, s.role, k, s.max_items, s.name) for s in sites for k in kinds]
+        try:
+            collected = crawl_sites(settings, lake, targets, _progress(), workers)
+        except (LockBusyError, DynamicCrawlerUnavailable, ConnectionError) as exc:
+            raise _fail(str(exc)) from None
+    table = Table("site", "crawler", "pages", "records", "failed", "resumed", "seconds")
+    for o in collected.outcomes:
+        table.add_row(
+            o.site,
+            o.kind,
+            str(o.pages_fetched),
+            str(sum(o.records.values())),
+            str(len(o.failures)),
+            "yes" if o.resumed else "no",
+            f"{o.seconds:.1f}",
+        )
+    console.print(table)
+    for o in collected.outcomes:
+        console.print(f"crawl report: {o.report_uri}", soft_wrap=True)
+    if load and collected.plan:
+        from ecomlab.warehouse.catalog import ensure_databases
+        from ecomlab.warehouse.spark import create_spark
+
+        spark = create_spark(settings, app_name="ecomlab-collect")
+        ensure_databases(spark, settings.warehouse_root)
+        with _progress().task("load ODS tables", total=len(collected.plan), unit="tables") as advance:
+            loaded = load_collected(spark, lake, collected, advance)
+        for loads in loaded.values():
+            for one in loads:
+                console.print(f"{one.table} dt={one.dt}: {one.rows_out:,} rows ({one.malformed:,} malformed kept)")
+
+
+@shop_app.command("serve")
+def shop_serve(
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8800,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --allow-public).")] = "127.0.0.1",
+    allow_public: Annotated[bool, typer.Option("--allow-public", help="Allow a non-loopback --host.")] = False,
+    competitor: Annotated[int | None, typer.Option(help="Play rival site N (0-3) with its own prices.")] = None,
+    max_items: Annotated[int | None, typer.Option(help="Items to sell at most (default: the whole catalog).")] = None,
+    faults: Annotated[
+        str, typer.Option(help="Faults, e.g. transient_rate=0.2,slow_ms=50 (or POST /admin/faults).")
+    ] = "",
+) -> None:
+    """Serve the demo shop until interrupted."""
+    import time
+
+    from ecomlab.collection.shop.catalog import build_catalog
+    from ecomlab.collection.shop.faults import Faults
+    from ecomlab.collection.shop.server import start_shop
+
+    try:
+        shop_faults = Faults.from_query(faults)
+        shop = start_shop(
+            build_catalog(max_items=max_items, competitor=competitor), shop_faults, host, port, allow_public
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"{shop.catalog.site}: {len(shop.catalog.items)} items at {shop.url} (Ctrl-C stops)", highlight=False)
+    print(f"listening {shop.url}", flush=True)
+    try:
+        while shop.thread.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        shop.stop()
 
 
 @app.command()

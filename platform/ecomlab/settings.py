@@ -55,6 +55,53 @@ class SparkSettings(BaseModel):
         return value
 
 
+class CollectionSettings(BaseModel):
+    """Crawling: where it may go, how politely, and where its work runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Hosts a crawl may fetch from (exact names or IPs); nothing else is fetched.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Private, loopback or link-local networks a crawl may still reach (CIDR), e.g. the demo shop's.
+    allow_private_networks: list[str] = Field(default_factory=list)
+    user_agent: str = "ecomlab-crawler/0.1"
+    requests_per_second_per_host: float = Field(5.0, gt=0)
+    timeout_seconds: float = Field(10.0, gt=0)
+    max_page_bytes: PositiveInt = 2_000_000
+    retries: int = Field(3, ge=0, le=10)
+    backoff_seconds: float = Field(0.2, ge=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    chunk_size: PositiveInt = 8
+    # A dynamic chunk starts one browser: larger chunks spread its start-up over more pages.
+    dynamic_chunk_size: PositiveInt = 12
+    # "local": a Dask LocalCluster in this process; otherwise the scheduler's address (tcp://host:port).
+    dask_scheduler: str = "local"
+    dask_workers: PositiveInt = 2
+    chromium_path: str = "/usr/bin/chromium"
+    node_path: str = "node"
+    page_timeout_seconds: float = Field(20.0, gt=0)
+    zookeeper_session_seconds: float = Field(10.0, gt=0)
+
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{network!r} is not a network in CIDR form (e.g. 127.0.0.0/8)") from exc
+        return value
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _scheduler(cls, value: str) -> str:
+        if value != "local" and not re.match(r"^(tcp|tls)://[\w.\-]+:\d+$", value):
+            raise ValueError(f"must be local or tcp://host:port, got {value!r}")
+        return value
+
+
 class _EnvWithoutProfile(EnvSettingsSource):
     """Environment source that leaves the profile to load_settings (it picks the YAML)."""
 
@@ -76,6 +123,7 @@ class Settings(BaseSettings):
     mart_url: str = Field(description="SQLAlchemy URL of the results mart.")
     zookeeper_hosts: str = Field(description="host:port[,host:port...], or in-process (embedded only).")
     spark: SparkSettings
+    collection: CollectionSettings = Field(default_factory=CollectionSettings)
     webhdfs_url: str | None = Field(default=None, description="http(s)://namenode:9870, needed for an hdfs:// lake.")
     hdfs_user: str | None = None
 

@@ -7,6 +7,11 @@ measured. Targets are ratios within one run, not absolute times, because machine
 - scaling: throughput at the largest size / throughput at the smallest (near 1 = linear);
 - memory: peak memory at the largest size / at the smallest (near 1 = bounded).
 
+The crawl section crawls a demo shop (its own process, on loopback, with 100 ms added to
+each response to stand in for network latency) with 1, 2 and 4 Dask workers, static and
+dynamic: product pages fanned out per second per worker count, and peak memory of the crawl's process tree (for the
+dynamic crawler that includes Node and Chromium). Ratios: pages/s with n workers / with 1.
+
 The cleaning job's own quality report gives the number of passes over the data its five
 stages make (each ODS table is scanned once to profile and once to detect; later stages read
 the staged annotated rows);
@@ -39,10 +44,14 @@ TARGETS = {
     "simulator_memory_ratio_max": 1.5,  # peak RSS at 10M <= 1.5 x peak RSS at 1M
     "ods_scaling_min": 0.6,
     "clean_scaling_min": 0.6,  # ODS rows/s cleaned at 10M >= 0.6 x at 1M
+    "static_crawl_scaling_4_min": 1.8,  # static pages/s with 4 workers >= 1.8 x with 1
+    "dynamic_crawl_scaling_2_min": 1.2,  # dynamic pages/s with 2 workers >= 1.2 x with 1 (2 cores)
 }
+CRAWL_WORKERS = (1, 2, 4)
+CRAWL_ITEMS = {"static": 120, "dynamic": 24}
 
 
-def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
+def measure(command: list[str], env: dict[str, str], keep_output: bool = False):
     """Wall seconds and peak RSS (MiB) of a command and all its children."""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -61,7 +70,8 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
     if process.returncode != 0:
         sys.stderr.write("".join(output)[-4000:])
         raise SystemExit(f"benchmark command failed ({process.returncode}): {' '.join(command)}")
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20, 1)}
+    measured = {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20, 1)}
+    return (measured, "".join(output)) if keep_output else measured
 
 
 def bench_size(events: int, work: Path) -> dict:
@@ -106,6 +116,51 @@ def bench_size(events: int, work: Path) -> dict:
     }
 
 
+def bench_crawl(work: Path) -> dict:
+    """Static and dynamic pages/s and peak memory with 1, 2 and 4 Dask workers against one demo shop."""
+    shop = subprocess.Popen(
+        [str(BIN / "ecomlab"), "shop", "serve", "--port", "0", "--max-items", "200", "--faults", "slow_ms=100"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = ""
+        for line in shop.stdout:
+            if line.startswith("listening "):
+                url = line.split()[1]
+                break
+        if not url:
+            raise SystemExit("the demo shop did not start")
+        results: dict[str, dict] = {}
+        for kind, items in CRAWL_ITEMS.items():
+            results[kind] = {}
+            for workers in CRAWL_WORKERS:
+                home = work / f"crawl-{kind}-{workers}"
+                env = {
+                    **os.environ,
+                    "ECOMLAB_HOME": str(home),
+                    "ECOMLAB_COLLECTION__REQUESTS_PER_SECOND_PER_HOST": "1000",
+                    "ECOMLAB_COLLECTION__CHUNK_SIZE": "4",
+                    "ECOMLAB_COLLECTION__DYNAMIC_CHUNK_SIZE": "6",
+                }
+                command = [sys.executable, str(Path(__file__).with_name("crawl_once.py")), "--url", url]
+                command += ["--kind", kind, "--workers", str(workers), "--max-items", str(items)]
+                measured, output = measure(command, env, keep_output=True)
+                numbers = json.loads(output.strip().splitlines()[-1])
+                results[kind][workers] = {
+                    **numbers,
+                    # Product pages fanned out per second (discovery of the frontier is one sequential walk).
+                    "pages_per_s": round(numbers["pages"] / numbers["fetch_seconds"], 2),
+                    "peak_rss_mib": measured["peak_rss_mib"],
+                }
+                print(f"  {kind} crawl, {workers} workers: {results[kind][workers]}", flush=True)
+    finally:
+        shop.terminate()
+        shop.wait(timeout=30)
+    return results
+
+
 def clean_report(home: Path, since: float) -> dict:
     """The quality report the clean job just wrote (the newest under lake/runs/*/quality/)."""
     reports = [p for p in (home / "lake" / "runs").glob("*/quality/report.json") if p.stat().st_mtime >= since - 1]
@@ -118,16 +173,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "var" / "bench")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--sections", nargs="+", choices=["foundation", "crawl"], default=["foundation", "crawl"])
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="ecomlab-bench-", dir=args.out))
     try:
         results = []
-        for size in args.sizes:
+        for size in args.sizes if "foundation" in args.sections else []:
             print(f"benchmarking {size:,} events ...", flush=True)
             results.append(bench_size(size, work))
+        crawl = None
+        if "crawl" in args.sections:
+            print("benchmarking crawls ...", flush=True)
+            crawl = bench_crawl(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if not results:
+        return report_crawl_only(args.out, crawl)
 
     small, large = results[0], results[-1]
     ratios = {
@@ -138,7 +200,10 @@ def main() -> int:
         "clean_scaling": round(large["clean"]["rows_per_s"] / small["clean"]["rows_per_s"], 2),
         "clean_memory_ratio": round(large["clean"]["peak_rss_mib"] / small["clean"]["peak_rss_mib"], 2),
     }
+    crawl_ratios, crawl_checks = crawl_summary(crawl)
+    ratios.update(crawl_ratios)
     checks = {
+        **crawl_checks,
         "simulator_scaling_min": ratios["simulator_scaling"] >= TARGETS["simulator_scaling_min"],
         "simulator_memory_ratio_max": ratios["simulator_memory_ratio"] <= TARGETS["simulator_memory_ratio_max"],
         "ods_scaling_min": ratios["ods_scaling"] >= TARGETS["ods_scaling_min"],
@@ -152,6 +217,7 @@ def main() -> int:
             "python": platform.python_version(),
         },
         "results": results,
+        "crawl": crawl,
         "ratios": ratios,
         "targets": TARGETS,
         "targets_met": checks,
@@ -178,6 +244,47 @@ def main() -> int:
     for name, value in ratios.items():
         print(f"{name}: {value}")
     print(f"report: {args.out / 'report.json'}")
+    missed = [name for name, ok in checks.items() if not ok]
+    if missed:
+        print(f"targets missed: {', '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def crawl_summary(crawl: dict | None) -> tuple[dict, dict]:
+    """Crawl ratios (pages/s with n workers / with 1; memory with 4 / with 1) and their target checks."""
+    if not crawl:
+        return {}, {}
+    ratios = {}
+    for kind, by_workers in crawl.items():
+        base = by_workers[1]
+        for workers in CRAWL_WORKERS[1:]:
+            ratios[f"{kind}_crawl_scaling_{workers}"] = round(
+                by_workers[workers]["pages_per_s"] / base["pages_per_s"], 2
+            )
+        ratios[f"{kind}_crawl_memory_ratio_4"] = round(by_workers[4]["peak_rss_mib"] / base["peak_rss_mib"], 2)
+    checks = {
+        "static_crawl_scaling_4_min": ratios["static_crawl_scaling_4"] >= TARGETS["static_crawl_scaling_4_min"],
+        "dynamic_crawl_scaling_2_min": ratios["dynamic_crawl_scaling_2"] >= TARGETS["dynamic_crawl_scaling_2_min"],
+    }
+    return ratios, checks
+
+
+def report_crawl_only(out: Path, crawl: dict) -> int:
+    ratios, checks = crawl_summary(crawl)
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "crawl": crawl,
+        "ratios": ratios,
+        "targets_met": checks,
+    }
+    (out / "report-crawl.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{'crawler':>8} {'workers':>7} {'pages/s':>8} {'MiB':>7}")
+    for kind, by_workers in crawl.items():
+        for workers, r in by_workers.items():
+            print(f"{kind:>8} {workers:>7} {r['pages_per_s']:>8} {r['peak_rss_mib']:>7}")
+    for name, value in ratios.items():
+        print(f"{name}: {value}")
     missed = [name for name, ok in checks.items() if not ok]
     if missed:
         print(f"targets missed: {', '.join(missed)}", file=sys.stderr)

@@ -94,9 +94,17 @@ class ImportSource:
 
 
 def run_pipeline(
-    settings: Settings, source: SimulatorConfig | ImportSource, progress: Progress | None = None, spark=None
+    settings: Settings,
+    source: SimulatorConfig | ImportSource,
+    progress: Progress | None = None,
+    spark=None,
+    crawl_demo_items: int | None = None,
 ) -> RunReport:
-    """Generate (or import) data, land it in the raw zone and load it into ODS."""
+    """Generate (or import) data, land it in the raw zone and load it into ODS.
+
+    With crawl_demo_items, a demo shop and a competitor with that many items are started on
+    loopback, crawled, and their records land and are cleaned with the rest.
+    """
     progress = progress or Progress()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = RunReport(run_id=run_id, profile=settings.profile)
@@ -107,6 +115,8 @@ def run_pipeline(
         truth = Path(report.outputs["truth file"]).with_name("truth_defects.csv")
     else:
         plan = _import_stage(report, lake, source, progress)
+    if crawl_demo_items:
+        plan.update(_crawl_stage(report, settings, lake, crawl_demo_items, progress))
     spark = _load_ods_stage(report, settings, lake, plan, progress, spark)
     _clean_stage(report, lake, plan, progress, spark, run_id, truth)
 
@@ -157,6 +167,21 @@ def _import_stage(
         stage.detail = {"stored": result.stored, "malformed": result.validation.malformed, "dt": result.dt}
     report.outputs["raw batch"] = lake.uri(result.manifest.directory)
     return {result.entity: [result.dt]}
+
+
+def _crawl_stage(
+    report: RunReport, settings: Settings, lake: Lake, max_items: int, progress: Progress
+) -> dict[RawEntity, list[str]]:
+    from ecomlab.collection.service import crawl_sites, demo_shops
+
+    with _stage(report, "crawl demo shop") as stage:
+        with demo_shops(max_items) as sites:
+            collected = crawl_sites(settings, lake, sites, progress)
+        stage.rows_in = sum(o.pages_fetched for o in collected.outcomes)
+        stage.rows_out = collected.records
+        stage.detail = {"failures": collected.failures, "reports": [o.report_uri for o in collected.outcomes]}
+    report.outputs["crawl raw zone"] = lake.uri("raw/crawl")
+    return collected.plan
 
 
 def _load_ods_stage(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-RawFormat = Literal["csv", "whitespace", "lines"]
+RawFormat = Literal["csv", "whitespace", "lines", "jsonl"]
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,8 @@ class RawEntity:
 
     - `csv`: comma-separated with RFC 4180 quoting;
     - `whitespace`: fields separated by runs of blanks (fixed-width files such as CDNOW);
-    - `lines`: the whole line is one value (market-basket files).
+    - `lines`: the whole line is one value (market-basket files);
+    - `jsonl`: one JSON object per line, columns taken by name (crawled records).
     """
 
     source: str

@@ -6,6 +6,7 @@ from ecomlab.sources.base import RawEntity
 
 
 def all_entities() -> dict[str, list[RawEntity]]:
+    from ecomlab.collection import records as crawl
     from ecomlab.sources import importers
     from ecomlab.sources.simulator import entities as shop
 
@@ -14,6 +15,7 @@ def all_entities() -> dict[str, list[RawEntity]]:
         "taobao": [importers.TAOBAO_USER_BEHAVIOR],
         "cdnow": [importers.CDNOW_PURCHASES, importers.CDNOW_SAMPLE_PURCHASES],
         "baskets": [importers.BASKET_TRANSACTIONS],
+        "crawl": list(crawl.ALL),
     }
 
 

@@ -91,6 +91,14 @@ def parse_lines(lines, entity: RawEntity, keep: tuple[str, ...] = ()):
             raise ValueError(f"{entity.ods_table}: a 'lines' entity has exactly one column")
         well_formed = F.trim(value) != ""
         fields = [F.trim(value)]
+    elif entity.format == "jsonl":
+        # Every field as the text that arrived (numbers keep their digits); a line that is not a
+        # JSON object, or lacks every known field, is kept whole in _raw_line.
+        schema = ", ".join(f"`{name}` string" for name in entity.columns)
+        parsed = F.from_json(value, schema, {"mode": "PERMISSIVE"})
+        fields = [parsed[name] for name in entity.columns]
+        is_object = F.trim(value).startswith("{") & F.get_json_object(value, "$").isNotNull()
+        well_formed = is_object & F.greatest(*[f.isNotNull().cast("int") for f in fields]).cast("boolean")
     else:
         raise ValueError(f"{entity.ods_table}: unknown raw format {entity.format!r}")
 

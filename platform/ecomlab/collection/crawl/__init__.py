@@ -1,0 +1,1 @@
+"""The static crawler: guarded, polite HTTP fetching and HTML extraction."""

@@ -1,0 +1,1 @@
+"""The dynamic crawler: a Node program (playwright-core + Chromium) supervised from Python."""

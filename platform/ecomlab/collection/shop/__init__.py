@@ -1,0 +1,1 @@
+"""The demo web shop: server-rendered and browser-rendered pages built from the simulator's catalog."""
