@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def ecomlab(*args: str, home: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "ECOMLAB_HOME": str(home), "COLUMNS": "200", **env}
-    result = subprocess.run([str(BIN / "ecomlab"), *args], env=environment, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(BIN / "ecomlab"), *args], env=environment, capture_output=True, text=True, timeout=1800
+    )
     if check and result.returncode != 0:
         pytest.fail(f"ecomlab {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
