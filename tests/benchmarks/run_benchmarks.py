@@ -241,9 +241,14 @@ def main() -> int:
             f"{r['events']:>12,} clean: ODS scans {r['clean']['passes'].get('ods_scans')}, rows in {batch['rows_in']:,}"
             f" -> DWD {batch['dwd_rows']:,}, quarantined {batch['quarantined']:,}, merged {batch['merged']:,}"
         )
+    return verdict(ratios, checks, args.out / "report.json")
+
+
+def verdict(ratios: dict, checks: dict, report: Path) -> int:
+    """Print the ratios and where the report is; exit status 1 when a target was missed."""
     for name, value in ratios.items():
         print(f"{name}: {value}")
-    print(f"report: {args.out / 'report.json'}")
+    print(f"report: {report}")
     missed = [name for name, ok in checks.items() if not ok]
     if missed:
         print(f"targets missed: {', '.join(missed)}", file=sys.stderr)
@@ -283,13 +288,7 @@ def report_crawl_only(out: Path, crawl: dict) -> int:
     for kind, by_workers in crawl.items():
         for workers, r in by_workers.items():
             print(f"{kind:>8} {workers:>7} {r['pages_per_s']:>8} {r['peak_rss_mib']:>7}")
-    for name, value in ratios.items():
-        print(f"{name}: {value}")
-    missed = [name for name, ok in checks.items() if not ok]
-    if missed:
-        print(f"targets missed: {', '.join(missed)}", file=sys.stderr)
-        return 1
-    return 0
+    return verdict(ratios, checks, out / "report-crawl.json")
 
 
 if __name__ == "__main__":
