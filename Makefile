@@ -5,6 +5,9 @@ STAMP := $(VENV)/.installed
 # The dynamic crawler's Node dependencies (playwright-core), pinned by its package-lock.json.
 CRAWLER_JS := platform/ecomlab/collection/dynamic
 NODE_STAMP := $(CRAWLER_JS)/node_modules/.installed
+# ECharts for the dashboards (npm package `echarts`), pinned by its package-lock.json.
+DASHBOARDS_JS := platform/ecomlab/dashboards/js
+ECHARTS_STAMP := $(DASHBOARDS_JS)/node_modules/.installed
 
 .PHONY: run test test-fast bench lint java browser install clean
 
@@ -16,7 +19,12 @@ $(NODE_STAMP): $(CRAWLER_JS)/package.json $(CRAWLER_JS)/package-lock.json
 	npm ci --prefix $(CRAWLER_JS) --no-audit --no-fund
 	touch $@
 
-install: $(STAMP)
+$(ECHARTS_STAMP): $(DASHBOARDS_JS)/package.json $(DASHBOARDS_JS)/package-lock.json
+	@infra/scripts/ensure-node.sh
+	npm ci --prefix $(DASHBOARDS_JS) --no-audit --no-fund
+	touch $@
+
+install: $(STAMP) $(ECHARTS_STAMP)
 
 # Chromium, Node.js and the crawler's npm packages, for the dynamic crawler.
 browser:
