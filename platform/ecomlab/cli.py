@@ -26,6 +26,8 @@ config_app = typer.Typer(help="Show or check the configuration.", no_args_is_hel
 app.add_typer(config_app, name="config")
 shop_app = typer.Typer(help="The demo web shop that labs and tests crawl.", no_args_is_help=True)
 app.add_typer(shop_app, name="shop")
+dashboard_app = typer.Typer(help="ECharts dashboards over the results mart.", no_args_is_help=True)
+app.add_typer(dashboard_app, name="dashboard")
 console = Console()
 err = Console(stderr=True)
 
@@ -358,6 +360,73 @@ def shop_serve(
         pass
     finally:
         shop.stop()
+
+
+def _dashboard_inputs(catalog: Path | None):
+    from ecomlab.dashboards.catalog import CatalogError, load_labels
+    from ecomlab.mart import Mart
+
+    try:
+        labels = load_labels(catalog)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from None
+    return Mart.from_settings(_settings()), labels
+
+
+CatalogOption = Annotated[Path | None, typer.Option(help="Indicator catalog YAML (default: the platform's catalog).")]
+
+
+@dashboard_app.command("export")
+def dashboard_export(
+    out: Annotated[Path, typer.Argument(help="Directory to write (a previous export there is replaced).")],
+    start: Annotated[str | None, typer.Option(help="First day to show (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day to show (YYYY-MM-DD).")] = None,
+    dataset: Annotated[list[str] | None, typer.Option(help="Data set to export (repeatable; default: all).")] = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """Write every dashboard as static HTML that opens from disk, with ECharts alongside."""
+    from ecomlab.dashboards.assets import AssetsMissing
+    from ecomlab.dashboards.export import ExportError, export_dashboards
+    from ecomlab.dashboards.filters import FilterError, parse_filters
+
+    mart, labels = _dashboard_inputs(catalog)
+    try:
+        filters = parse_filters([(k, v) for k, v in (("start", start), ("end", end)) if v])
+        with _progress().task("export dashboards", unit="pages") as advance:
+            result = export_dashboards(mart, out, labels, filters, only=dataset, advance=advance)
+    except (FilterError, ExportError, AssetsMissing) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"{len(result.pages)} pages for {', '.join(result.datasets) or 'no data set'}", highlight=False)
+    console.print(f"dashboards: {result.index}", highlight=False, soft_wrap=True)
+
+
+@dashboard_app.command("serve")
+def dashboard_serve(
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8050,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --allow-public).")] = "127.0.0.1",
+    allow_public: Annotated[bool, typer.Option("--allow-public", help="Allow a non-loopback --host.")] = False,
+    catalog: CatalogOption = None,
+) -> None:
+    """Serve the dashboards live from the results mart until interrupted."""
+    import time
+
+    from ecomlab.dashboards.assets import AssetsMissing
+    from ecomlab.dashboards.server import create_app, start_server
+
+    mart, labels = _dashboard_inputs(catalog)
+    try:
+        running = start_server(create_app(mart, labels), host, port, allow_public)
+    except (ValueError, RuntimeError, AssetsMissing) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"dashboards at {running.url}/ (Ctrl-C stops)", highlight=False)
+    print(f"listening {running.url}", flush=True)
+    try:
+        while running.thread.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
 
 
 @app.command()

@@ -56,12 +56,14 @@ class Browser:
             }
         )
 
-    def collect(self, page: int, until: str, timeout_ms: int = 20000, screenshot: Path | None = None) -> dict:
+    def collect(self, page: int, chart: str, points: int, timeout_ms: int = 20000, screenshot: Path | None = None):
+        """The report of a kept page once `chart`'s first series has `points` points (a refresh arrived)."""
         return self._ask(
             {
                 "cmd": "collect",
                 "page": page,
-                "until": until,
+                "chart": chart,
+                "points": points,
                 "timeout_ms": timeout_ms,
                 "screenshot": str(screenshot) if screenshot else None,
             }

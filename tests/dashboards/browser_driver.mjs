@@ -2,7 +2,8 @@
 //
 // Reads one JSON command per line on stdin and answers one JSON line per command:
 //   {cmd: "visit", url, screenshot?, hover?, keep?}  -> a page report (charts, console, requests, ...)
-//   {cmd: "collect", page, until, timeout_ms}         -> the report of a kept page once `until` is true
+//   {cmd: "collect", page, chart, points, timeout_ms} -> the report of a kept page once the chart's first
+//                                                       series has that many points (a refresh arrived)
 //   {cmd: "close", page}                              -> closes a kept page
 // Every request of every page is recorded, so the tests can assert none leaves the machine.
 import { createRequire } from "node:module";
@@ -98,7 +99,12 @@ async function visit(cmd) {
 
 async function collect(cmd) {
   const { page, log } = kept.get(cmd.page);
-  await page.waitForFunction(cmd.until, null, { timeout: cmd.timeout_ms || 20000 });
+  // A function, not a string: the page's CSP forbids evaluating strings.
+  await page.waitForFunction(([key, points]) => {
+    const el = document.querySelector(`[data-chart="${CSS.escape(key)}"]`);
+    const chart = el && echarts.getInstanceByDom(el);
+    return Boolean(chart) && chart.getOption().series[0].data.length === points;
+  }, [cmd.chart, cmd.points], { timeout: cmd.timeout_ms || 20000 });
   return report(page, log, cmd.screenshot);
 }
 

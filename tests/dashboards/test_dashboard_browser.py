@@ -105,3 +105,57 @@ def test_the_payload_check_would_catch_markup_that_was_not_escaped(browser, expo
     report = browser.visit(unsafe.as_uri(), hover=False)
     assert report["xss"] >= 2
     assert report["injected"]["images"] > 0 and report["injected"]["inline_scripts"] > 0
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from ecomlab.dashboards.server import create_app, start_server
+
+    root = tmp_path_factory.mktemp("served")
+    mart = Mart(f"sqlite:///{root / 'mart.db'}")
+    plant(mart)
+    labels = load_labels(write_catalog(root / "catalog.yaml"))
+    running = start_server(create_app(mart, labels))
+    yield mart, running.url
+    running.stop()
+    mart.dispose()
+
+
+@pytest.mark.parametrize("slug", [board.SLUG for board in BOARDS])
+def test_every_served_board_shows_the_mart_values(browser, served, artifacts, slug):
+    _, url = served
+    report = browser.visit(f"{url}/shop/{slug}", artifacts / f"served-{slug}.png")
+    assert problems(report) == []
+    charts = {chart["key"]: chart for chart in report["charts"]}
+    for key, series in EXPECTED[slug].items():
+        assert shown(charts[key]) == series, key
+
+
+def test_served_filters_narrow_what_the_browser_shows(browser, served, artifacts):
+    _, url = served
+    report = browser.visit(f"{url}/shop/traffic?start=2026-11-02&channel=search", artifacts / "served-filtered.png")
+    assert problems(report) == []
+    charts = {chart["key"]: chart for chart in report["charts"]}
+    assert shown(charts["by:visits:channel"]) == {"search": [70, 80]}
+    assert shown(charts["trend:visits"]) == {"Visits": [120, 140]}
+    refused = browser.visit(f"{url}/shop/traffic?start=2026-11-31", hover=False)
+    assert "bad request: start: '2026-11-31' is not a date (YYYY-MM-DD)" in refused["text"]
+
+
+def test_the_realtime_panel_refreshes_with_new_minutes(browser, served, artifacts):
+    import pandas as pd
+
+    mart, url = served
+    report = browser.visit(f"{url}/shop/realtime", keep=True)
+    page = report["page"]
+    assert shown(next(c for c in report["charts"] if c["key"] == "realtime:traffic"))["uv"] == [5, 6, 7, 8, 9]
+    rows = mart.read("SELECT * FROM realtime_minute WHERE dataset = 'shop' ORDER BY window_start")
+    new = {"dataset": "shop", "window_start": "2026-11-03 10:05:00", "uv": 42, "pv": 99, "orders": 4, "gmv": 400.0}
+    mart.replace("realtime_minute", pd.concat([rows, pd.DataFrame([new])]), partition={"dataset": "shop"})
+    report = browser.collect(page, "realtime:traffic", 6, screenshot=artifacts / "served-realtime-refreshed.png")
+    browser.close_page(page)
+    assert problems(report) == []
+    assert report["refreshes"] >= 1
+    charts = {chart["key"]: chart for chart in report["charts"]}
+    assert shown(charts["realtime:traffic"])["uv"] == [5, 6, 7, 8, 9, 42]
+    assert {card["key"]: card["value"] for card in report["cards"]}["now:uv"] == "42"
