@@ -141,6 +141,7 @@ def run(
     tables = report.outputs["ODS tables"].split(", ")
     example = "ods.shop_events" if "ods.shop_events" in tables else tables[0]
     console.print(f'Query it: ecomlab sql "SELECT dt, count(*) FROM {example} GROUP BY dt ORDER BY dt"', soft_wrap=True)
+    console.print(f"Open the dashboards: {report.outputs['dashboards']}", highlight=False, soft_wrap=True)
 
 
 @app.command("simulate")

@@ -35,7 +35,7 @@ def test_every_generated_row_reaches_ods(first_run, spark):
     truth = json.loads(Path(first_run.outputs["truth file"]).read_text())
     assert ods_counts(spark) == truth["rows_written"]
     stages = {s.stage: s for s in first_run.stages}
-    assert list(stages) == ["generate", "land raw", "load ODS", "clean (ods -> dwd)"]
+    assert list(stages) == ["generate", "land raw", "load ODS", "clean (ods -> dwd)", "export dashboards"]
     assert stages["generate"].rows_out == stages["land raw"].rows_out == stages["load ODS"].rows_out
     assert stages["load ODS"].rows_in == stages["load ODS"].rows_out == sum(truth["rows_written"].values())
 

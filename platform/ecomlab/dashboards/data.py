@@ -83,7 +83,7 @@ class BoardData:
         for column in ("dimension", "dimension_value"):
             frame[column] = frame[column].fillna("").astype(str)
         frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
-        frame = frame[frame["dt"].map(self.filters.in_range)]
+        frame = frame.loc[frame["dt"].map(self.filters.in_range).astype(bool)]
         return frame.sort_values(["indicator_id", "dimension", "dimension_value", "dt"]).reset_index(drop=True)
 
     def dimension_values(self) -> dict[str, set[str]]:

@@ -46,8 +46,12 @@ def export_dashboards(
     filters: Filters | None = None,
     only: Sequence[str] | None = None,
     advance: Callable[[int], None] = lambda n: None,
+    also: Sequence[str] = (),
 ) -> ExportResult:
-    """Write the boards of every data set (or of `only`) under `out`, replacing a previous export there."""
+    """Write the boards of every data set (or of `only`) under `out`, replacing a previous export there.
+
+    `also` adds data sets even if the mart holds no rows for them yet (their boards show empty states).
+    """
     out = Path(out).resolve()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_previous_export(out))):
         raise ExportError(f"{out} exists and is not a dashboard export: choose a new or empty directory")
@@ -56,6 +60,8 @@ def export_dashboards(
     chosen = list(only) if only else known
     for name in chosen:
         check_against(Filters(dataset=name), known, {})
+    chosen += [name for name in also if name not in chosen]
+    known = sorted({*known, *chosen})
     tables = present_tables(mart)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))

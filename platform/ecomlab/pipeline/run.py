@@ -1,7 +1,7 @@
 """The main job: every stage of the platform in one process, with a summary of each.
 
 Stages so far: generate (or import) -> land raw files -> load ODS tables -> clean (ODS ->
-DWD, with quarantine and a quality report). Each stage
+DWD, with quarantine and a quality report) -> export the dashboards from the mart. Each stage
 reports rows in, rows out and seconds; the run's report is written to the lake under
 `runs/<run id>/report.json`.
 """
@@ -119,6 +119,10 @@ def run_pipeline(
         plan.update(_crawl_stage(report, settings, lake, crawl_demo_items, progress))
     spark = _load_ods_stage(report, settings, lake, plan, progress, spark)
     _clean_stage(report, lake, plan, progress, spark, run_id, truth)
+    datasets = ["shop" if isinstance(source, SimulatorConfig) else source.kind] + (
+        ["crawl"] if crawl_demo_items else []
+    )
+    _dashboards_stage(report, settings, datasets, progress)
 
     report.outputs["warehouse"] = settings.warehouse_root
     report.outputs["ODS tables"] = ", ".join(sorted(e.qualified_ods_table for e in plan))
@@ -227,6 +231,16 @@ def _clean_stage(
         stage.rows_in, stage.rows_out = batch["rows_in"], batch["dwd_rows"]
         stage.detail = {"quarantined": batch["quarantined"], "merged_duplicates": batch["merged"]}
     report.outputs["quality report"] = result.report_uris["html"]
+
+
+def _dashboards_stage(report: RunReport, settings: Settings, datasets: list[str], progress: Progress) -> None:
+    from ecomlab.dashboards.stage import export_for_run
+
+    with _stage(report, "export dashboards") as stage:
+        result = export_for_run(settings, datasets, progress)
+        stage.rows_out = len(result.pages)
+        stage.detail = {"datasets": result.datasets, "empty_panels": result.empty_panels}
+    report.outputs["dashboards"] = str(result.index)
 
 
 def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:

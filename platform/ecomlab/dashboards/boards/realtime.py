@@ -21,7 +21,8 @@ def build(ctx: BoardContext) -> list[p.Panel]:
     )
     if frame is None:
         return [p.EmptyPanel("empty:realtime", "Real time", ctx.data.missing("realtime_minute"))]
-    frame = frame[frame["window_start"].map(lambda w: ctx.filters.in_range(str(w)[:10]))].head(WINDOWS).iloc[::-1]
+    in_range = frame["window_start"].map(lambda w: ctx.filters.in_range(str(w)[:10])).astype(bool)
+    frame = frame.loc[in_range].head(WINDOWS).iloc[::-1]
     if frame.empty:
         return [p.EmptyPanel("empty:realtime", "Real time", "No minute windows for this data set in the range.")]
     minutes = [str(w)[:16].replace("T", " ") for w in frame["window_start"]]
