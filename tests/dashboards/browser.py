@@ -45,10 +45,20 @@ class Browser:
             raise AssertionError(f"browser: {answer['failure']} ({command})")
         return answer
 
-    def visit(self, url: str, screenshot: Path | None = None, hover: bool = True, keep: bool = False) -> dict:
+    def visit(
+        self,
+        url: str,
+        screenshot: Path | None = None,
+        hover: bool = True,
+        keep: bool = False,
+        cookies=None,
+        frame: str | None = None,
+    ) -> dict:
         return self._ask(
             {
                 "cmd": "visit",
+                "cookies": cookies,
+                "frame": frame,
                 "url": url,
                 "screenshot": str(screenshot) if screenshot else None,
                 "hover": hover,

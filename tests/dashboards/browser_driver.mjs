@@ -1,7 +1,8 @@
 // Drives one headless Chromium session for the dashboard tests (playwright-core).
 //
 // Reads one JSON command per line on stdin and answers one JSON line per command:
-//   {cmd: "visit", url, screenshot?, hover?, keep?}  -> a page report (charts, console, requests, ...)
+//   {cmd: "visit", url, screenshot?, hover?, keep?, cookies?, frame?}  -> a page report (charts, console,
+//                                                       requests...); frame: wait for an iframe whose src has it
 //   {cmd: "collect", page, chart, points, timeout_ms} -> the report of a kept page once the chart's first
 //                                                       series has that many points (a refresh arrived)
 //   {cmd: "close", page}                              -> closes a kept page
@@ -80,13 +81,23 @@ async function hover(page) {
 }
 
 async function visit(cmd) {
+  if (cmd.cookies) await context.addCookies(cmd.cookies);
   const page = await context.newPage();
   const log = watch(page);
   await page.goto(cmd.url, { waitUntil: "load" });
   await page.waitForFunction(() => document.body && (document.body.dataset.rendered !== undefined
     || !document.querySelector("[data-chart]")), null, { timeout: 15000 }).catch(() => {});
   if (cmd.hover) await hover(page);
+  // A page that shows another in a frame (the Airflow UI): wait for it and read the frame's text.
+  if (cmd.frame) {
+    await page.waitForSelector(`iframe[src*="${cmd.frame}"]`, { timeout: 60000 });
+    const frame = await (await page.$(`iframe[src*="${cmd.frame}"]`)).contentFrame();
+    await frame.waitForSelector("[data-dataset], [data-empty]", { timeout: 60000 });
+  }
   const result = await report(page, log, cmd.screenshot);
+  result.frames = await Promise.all(page.frames().slice(1).map(async (f) => ({
+    url: f.url(), text: await f.evaluate(() => document.body ? document.body.innerText : "").catch(() => ""),
+  })));
   if (cmd.keep) {
     const id = nextId++;
     kept.set(id, { page, log });
