@@ -7,10 +7,7 @@ from ecomlab.dashboards.catalog import load_labels
 from ecomlab.mart import Mart
 
 sys.path.insert(0, str(Path(__file__).parent))
-from planted import plant, write_catalog
-
-SCRIPT = "<script>window.__xss=(window.__xss||0)+1</script>"
-IMG = '"><img src=x onerror="window.__xss=(window.__xss||0)+1">'
+from dashboard_planted import plant, write_catalog
 
 
 @pytest.fixture
@@ -34,7 +31,7 @@ def labels(tmp_path):
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for every page of every dashboard test."""
-    from browser import Browser, unavailable
+    from dashboard_browser import Browser, unavailable
 
     reason = unavailable()
     if reason:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from expected import EXPECTED, shown
-from planted import plant
+from dashboard_expected import EXPECTED, shown
+from dashboard_planted import plant
 
 from ecomlab.mart import Mart
 

@@ -4,11 +4,10 @@ no request leaving the machine, and planted scripts that do not run. Screenshots
 from urllib.parse import urlparse
 
 import pytest
-from expected import EXPECTED, RULE_LINKS, shown
+from dashboard_expected import EXPECTED, RULE_LINKS, shown
+from dashboard_planted import CLEAN_NAMES, IMG, SCRIPT, plant, write_catalog
 from markupsafe import escape
-from planted import CLEAN_NAMES, plant, write_catalog
 
-from conftest import IMG, SCRIPT
 from ecomlab.dashboards.boards import BOARDS
 from ecomlab.dashboards.catalog import load_labels
 from ecomlab.dashboards.export import export_dashboards

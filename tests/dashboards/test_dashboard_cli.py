@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from planted import plant, write_catalog
+from dashboard_planted import plant, write_catalog
 
 from ecomlab.mart import Mart
 

@@ -5,9 +5,8 @@ import re
 from datetime import date
 
 import pytest
-from planted import CLEAN_NAMES, plant, write_catalog
+from dashboard_planted import CLEAN_NAMES, IMG, SCRIPT, plant, write_catalog
 
-from conftest import IMG, SCRIPT
 from ecomlab.dashboards.boards import BOARDS, BY_SLUG
 from ecomlab.dashboards.build import build_page
 from ecomlab.dashboards.catalog import CatalogError, load_labels

@@ -1,15 +1,27 @@
 """The live dashboards over HTTP (Starlette's test client): pages, refresh data, 400s, 405s, headers."""
 
 import pytest
+from dashboard_planted import plant, write_catalog
 from starlette.testclient import TestClient
 
 from ecomlab.dashboards.boards import BOARDS
+from ecomlab.dashboards.catalog import load_labels
 from ecomlab.dashboards.server import check_bind_host, create_app
+from ecomlab.mart import Mart
 
 
-@pytest.fixture
-def client(planted, labels):
-    with TestClient(create_app(planted, labels)) as client:
+@pytest.fixture(scope="module")
+def served_mart(tmp_path_factory):
+    root = tmp_path_factory.mktemp("server")
+    mart = Mart(f"sqlite:///{root / 'mart.db'}")
+    plant(mart)
+    yield mart, load_labels(write_catalog(root / "catalog.yaml"))
+    mart.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(served_mart):
+    with TestClient(create_app(*served_mart)) as client:
         yield client
 
 
@@ -63,7 +75,8 @@ def test_unknown_boards_are_404(client):
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 @pytest.mark.parametrize("path", ["/", "/shop/overview", "/shop/realtime/data.json", "/assets/echarts.min.js"])
-def test_endpoints_are_read_only(client, planted, method, path):
+def test_endpoints_are_read_only(client, served_mart, method, path):
+    planted = served_mart[0]
     before = planted.read("SELECT count(*) AS n FROM indicator_daily")["n"].iloc[0]
     assert client.request(method, path).status_code == 405
     assert planted.read("SELECT count(*) AS n FROM indicator_daily")["n"].iloc[0] == before

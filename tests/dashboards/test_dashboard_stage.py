@@ -1,7 +1,7 @@
 """The main job's dashboards stage: an export from whatever the mart holds, never a crash."""
 
 import pytest
-from planted import CATALOG, plant
+from dashboard_planted import CATALOG, plant
 
 from ecomlab.dashboards.boards import BOARDS
 from ecomlab.dashboards.data import TABLES

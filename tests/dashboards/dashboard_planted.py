@@ -13,6 +13,9 @@ import yaml
 
 from ecomlab.mart import Mart
 
+# Script payloads for the escaping tests: each counts in window.__xss if it ever runs.
+SCRIPT = "<script>window.__xss=(window.__xss||0)+1</script>"
+IMG = '"><img src=x onerror="window.__xss=(window.__xss||0)+1">'
 DAYS = ["2026-11-01", "2026-11-02", "2026-11-03"]
 CATALOG = [
     {
