@@ -17,3 +17,4 @@ fi
 echo "installing with apt: nodejs npm" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+command -v npm >/dev/null 2>&1 || { echo "error: npm is still missing after installing it with apt" >&2; exit 1; }

@@ -114,6 +114,13 @@ def test_a_catalog_without_a_category_says_so(planted, labels):
     assert [(p.kind, p.reason) for p in built.panels] == [("empty", "The indicator catalog has no 'risk' indicators.")]
 
 
+def test_without_a_catalog_the_indicator_boards_say_so(planted):
+    built = page(planted, "overview", [])
+    assert [(p.kind, p.reason) for p in built.panels] == [
+        ("empty", "No indicator catalog is available (the indicators package provides it).")
+    ]
+
+
 def test_catalog_errors_name_the_entry(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("- {id: gmv, name: GMV}\n")

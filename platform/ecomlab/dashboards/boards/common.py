@@ -96,6 +96,9 @@ def category_panels(ctx: BoardContext, category: str, kind: str = "line", skip: 
             p.EmptyPanel(f"empty:{category}", f"{category.title()} indicators", ctx.data.missing("indicator_daily"))
         ]
     labels = ctx.labels_of(category)
+    if not ctx.labels:
+        reason = "No indicator catalog is available (the indicators package provides it)."
+        return [p.EmptyPanel(f"empty:{category}", f"{category.title()} indicators", reason)]
     if not labels:
         reason = f"The indicator catalog has no {category!r} indicators."
         return [p.EmptyPanel(f"empty:{category}", f"{category.title()} indicators", reason)]
