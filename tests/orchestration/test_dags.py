@@ -170,3 +170,25 @@ def test_importing_a_dag_file_loads_no_heavy_module(tmp_path, airflow_variables)
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_a_stage_started_by_its_asset_takes_the_scopes_of_the_events(dagbag):
+    """The events are plain objects with `extra` here (what the scheduler hands a task, minus the DB)."""
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from ecomlab.orchestration.scope import Scope, scopes_extra
+
+    shop = Scope("shop", ["2026-11-01"], "master-1", tables=["shop_events"], plan="runs/p.json")
+    crawl = Scope("crawl", ["2026-11-01"], "master-1", tables=["crawl_products"], plan="runs/q.json")
+    events = {
+        "ecomlab_ods": [SimpleNamespace(extra=scopes_extra([shop])), SimpleNamespace(extra=scopes_extra([crawl]))]
+    }
+    resolve = dagbag.dags["ecomlab_clean"].get_task("resolve_scopes")
+    scopes = resolve.python_callable(params={"dataset": "cdnow"}, run_id="asset-run", triggering_asset_events=events)
+    assert [Scope.from_dict(s) for s in scopes] == [shop, crawl]
+    with pytest.raises(AirflowFailException, match="carry no scope"):
+        resolve.python_callable(
+            params={}, run_id="asset-run", triggering_asset_events={"ecomlab_ods": [SimpleNamespace(extra={})]}
+        )
