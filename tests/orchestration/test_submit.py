@@ -102,12 +102,23 @@ def test_job_arguments_for_a_scope():
         "--truth",
         "/in/truth_defects.csv",
     ]
-    assert submit.indicator_args(scope) == [
-        ["--dataset", "shop", "--date", "2026-11-01"],
-        ["--dataset", "shop", "--date", "2026-11-02"],
-    ]
+    assert submit.indicator_args(scope) == ["--dataset", "shop", "--date", "2026-11-01", "--date", "2026-11-02"]
     assert submit.mining_args(scope) == ["--dataset", "shop", "--date", "2026-11-02"]
-    assert submit.dashboard_command(scope)[-4:] == ["--dataset", "shop", "--date", "2026-11-02"]
+
+
+def test_jobs_are_not_run_for_data_sets_they_have_nothing_for():
+    crawl = Scope("crawl", ["2026-11-01"], "c1", tables=["crawl_products"])
+    baskets = Scope("baskets", ["2026-11-01"], "c1", tables=["baskets_transactions"])
+    assert submit.indicator_args(crawl) is None and submit.mining_args(crawl) is None
+    assert submit.indicator_args(baskets) is None
+    assert submit.mining_args(baskets) == ["--dataset", "baskets", "--date", "2026-11-01"]
+
+
+def test_dashboards_are_exported_under_the_home(monkeypatch, tmp_path):
+    settings = _settings(monkeypatch, tmp_path, "embedded", "local[2]")
+    command = submit.dashboard_command(settings)
+    assert command[1:5] == ["-m", "ecomlab.cli", "dashboard", "export"]
+    assert command[-1] == str(tmp_path / "dashboards")
 
 
 def test_loading_needs_the_plan_written_at_landing():

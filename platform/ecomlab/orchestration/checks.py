@@ -23,7 +23,7 @@ def check_ads_tables(settings: Settings) -> list[str]:
     """The ADS tables HiveServer2 serves; AdsCheckError when there are none."""
     from ecomlab.warehouse import hiveserver2
 
-    with closing(hiveserver2.connect(settings)) as connection, closing(connection.cursor()) as cursor:
+    with hiveserver2.connect(settings) as connection, closing(connection.cursor()) as cursor:
         cursor.execute("SHOW TABLES IN ads")
         # Spark's SHOW TABLES gives (database, tableName, isTemporary).
         tables = sorted(row[1] for row in cursor.fetchall())

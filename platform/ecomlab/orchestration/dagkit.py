@@ -135,7 +135,8 @@ def resolve_scopes(params=None, run_id=None, triggering_asset_events=None) -> li
 def publish(task_id: str, asset: Asset):
     """A task that records the scopes on the asset's event, which starts the next stages."""
 
-    @task(task_id=task_id, outlets=[asset])
+    # none_failed: a stage with nothing to compute for a data set still hands its scope on.
+    @task(task_id=task_id, outlets=[asset], trigger_rule="none_failed")
     def _publish(scopes: list[dict] | dict, outlet_events=None) -> list[dict]:
         scopes = [scopes] if isinstance(scopes, dict) else scopes
         outlet_events[asset].extra = scopes_extra(Scope.from_dict(s) for s in scopes)
@@ -209,12 +210,13 @@ def clean_arguments(scopes: list[dict]) -> list[list[str]]:
 
 @task
 def indicator_arguments(scopes: list[dict]) -> list[list[str]]:
-    return [args for s in scopes for args in submit.indicator_args(Scope.from_dict(s))]
+    """One run per data set that has indicators (none left: the job is skipped, the asset still updated)."""
+    return [args for s in scopes if (args := submit.indicator_args(Scope.from_dict(s)))]
 
 
 @task
 def mining_arguments(scopes: list[dict]) -> list[list[str]]:
-    return [submit.mining_args(Scope.from_dict(s)) for s in scopes]
+    return [args for s in scopes if (args := submit.mining_args(Scope.from_dict(s)))]
 
 
 def spark_stage_tasks(job: str, arguments, asset: Asset):
@@ -240,18 +242,15 @@ def mining_tasks():
 
 
 @task
-def export_dashboards(scopes: list[dict]) -> list[str]:
-    """Export each data set's dashboards with the CLI; fails with the command's own message."""
-    exported = []
-    for data in scopes:
-        scope = Scope.from_dict(data)
-        command = submit.dashboard_command(scope)
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-            raise RuntimeError(f"dashboard export for {scope.dataset} {scope.key} exited {done.returncode}:\n{tail}")
-        exported.append(scope.dataset)
-    return exported
+def export_dashboards(scopes: list[dict]) -> str:
+    """Export the dashboards of every data set in the mart with the CLI; fails with the command's own message."""
+    command = submit.dashboard_command(settings())
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        datasets = ", ".join(sorted({s["dataset"] for s in scopes}))
+        raise RuntimeError(f"dashboard export (after {datasets}) exited {done.returncode}:\n{tail}")
+    return command[-1]
 
 
 @task
@@ -289,8 +288,8 @@ def wants_crawl(checked: dict) -> bool:
 
 @task
 def datasets_of(checked: dict) -> list[str]:
-    """The data sets whose chains this run waits for."""
-    return [checked["source"]] + (["crawl"] if checked["crawl_items"] > 0 else [])
+    """The data sets whose chains this run waits for: the ingested one (a crawl's chain runs alongside)."""
+    return [checked["source"]]
 
 
 @task.sensor(poke_interval=20, timeout=int(timedelta(hours=3).total_seconds()), mode="reschedule")

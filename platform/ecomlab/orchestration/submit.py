@@ -119,26 +119,28 @@ def clean_args(scope: Scope) -> list[str]:
     return args
 
 
-def indicator_args(scope: Scope) -> list[list[str]]:
-    """One run per day: indicators are daily, and a failed day is retried alone."""
-    return [["--dataset", scope.dataset, "--date", day] for day in scope.days]
+# Data sets each job has something to compute for (the crawl feeds cleaning and the dashboards only).
+INDICATOR_DATASETS = ("shop", "taobao", "cdnow")
+MINING_DATASETS = ("shop", "taobao", "cdnow", "baskets")
 
 
-def mining_args(scope: Scope) -> list[str]:
-    """Mining looks at the history up to the interval's last day."""
+def indicator_args(scope: Scope) -> list[str] | None:
+    """Every day of the interval in one run (one JVM start); None when the data set has no indicators."""
+    if scope.dataset not in INDICATOR_DATASETS:
+        return None
+    args = ["--dataset", scope.dataset]
+    for day in scope.days:
+        args += ["--date", day]
+    return args
+
+
+def mining_args(scope: Scope) -> list[str] | None:
+    """Mining looks at the history up to the interval's last day; None when the data set has nothing to mine."""
+    if scope.dataset not in MINING_DATASETS:
+        return None
     return ["--dataset", scope.dataset, "--date", scope.last_day]
 
 
-def dashboard_command(scope: Scope) -> list[str]:
-    """The CLI call that exports the dashboards of a data set up to the interval's last day."""
-    return [
-        venv_python(),
-        "-m",
-        "ecomlab.cli",
-        "dashboard",
-        "export",
-        "--dataset",
-        scope.dataset,
-        "--date",
-        scope.last_day,
-    ]
+def dashboard_command(settings: Settings) -> list[str]:
+    """The CLI call that exports every data set's dashboards from the mart (replacing the last export)."""
+    return [venv_python(), "-m", "ecomlab.cli", "dashboard", "export", str(settings.home / "dashboards")]
