@@ -192,3 +192,11 @@ def test_a_stage_started_by_its_asset_takes_the_scopes_of_the_events(dagbag):
         resolve.python_callable(
             params={}, run_id="asset-run", triggering_asset_events={"ecomlab_ods": [SimpleNamespace(extra={})]}
         )
+
+
+def test_a_stage_with_nothing_to_compute_still_hands_its_scopes_on(dagbag):
+    for dag_id in ("ecomlab_clean", "ecomlab_indicators", "ecomlab_mining"):
+        [publisher] = [t for t in dagbag.dags[dag_id].tasks if t.outlets]
+        assert publisher.trigger_rule == "none_failed", dag_id
+    for dag_id in ("ecomlab_ingest", "ecomlab_collect"):
+        assert dagbag.dags[dag_id].get_task("publish_ods").trigger_rule == "all_success", dag_id

@@ -132,11 +132,10 @@ def resolve_scopes(params=None, run_id=None, triggering_asset_events=None) -> li
     return [scope.to_dict() for scope in scopes]
 
 
-def publish(task_id: str, asset: Asset):
+def publish(task_id: str, asset: Asset, trigger_rule: str = "all_success"):
     """A task that records the scopes on the asset's event, which starts the next stages."""
 
-    # none_failed: a stage with nothing to compute for a data set still hands its scope on.
-    @task(task_id=task_id, outlets=[asset], trigger_rule="none_failed")
+    @task(task_id=task_id, outlets=[asset], trigger_rule=trigger_rule)
     def _publish(scopes: list[dict] | dict, outlet_events=None) -> list[dict]:
         scopes = [scopes] if isinstance(scopes, dict) else scopes
         outlet_events[asset].extra = scopes_extra(Scope.from_dict(s) for s in scopes)
@@ -223,7 +222,8 @@ def spark_stage_tasks(job: str, arguments, asset: Asset):
     """resolve scopes -> one spark-submit of the job per argument list -> publish the asset."""
     scopes = resolve_scopes()
     ran = mapped_spark_task(job, job, arguments(scopes))
-    ran >> publish(f"publish_{asset.name.removeprefix('ecomlab_')}", asset)(scopes)
+    # none_failed: a stage with nothing to compute for these data sets (no mapped run) still hands them on.
+    ran >> publish(f"publish_{asset.name.removeprefix('ecomlab_')}", asset, "none_failed")(scopes)
 
 
 def clean_tasks():
