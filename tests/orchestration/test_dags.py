@@ -200,3 +200,30 @@ def test_a_stage_with_nothing_to_compute_still_hands_its_scopes_on(dagbag):
         assert publisher.trigger_rule == "none_failed", dag_id
     for dag_id in ("ecomlab_ingest", "ecomlab_collect"):
         assert dagbag.dags[dag_id].get_task("publish_ods").trigger_rule == "all_success", dag_id
+
+
+def test_a_file_of_the_wrong_kind_fails_the_landing_for_good(dagbag, tmp_path):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    bad = tmp_path / "user_behavior.csv"
+    bad.write_text("this is not,a taobao file\nat all\n")
+    land = dagbag.dags["ecomlab_ingest"].get_task("land")
+    checked = {"source": "taobao", "input": str(bad), "start": None, "end": None, "events": 100_000}
+    with pytest.raises(AirflowFailException, match=r"user_behavior\.csv"):
+        land.python_callable(dict(checked, seed=1, crawl_items=0, chain="c1"))
+
+
+def test_nothing_to_crawl_skips_the_collection(dagbag):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    crawl = dagbag.dags["ecomlab_collect"].get_task("crawl")
+    with pytest.raises(AirflowSkipException, match="crawl_items is 0"):
+        crawl.python_callable({"crawl_items": 0, "chain": "c1"})
+
+
+def test_the_hiveserver2_check_is_skipped_without_an_endpoint(dagbag):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    check = dagbag.dags["ecomlab_dashboards"].get_task("check_ads")
+    with pytest.raises(AirflowSkipException, match="embedded profile has no HiveServer2"):
+        check.python_callable()
