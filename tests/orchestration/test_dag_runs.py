@@ -2,6 +2,7 @@
 
 Ingest simulates one small day, lands it and loads ODS through SparkSubmitOperator; a second
 run of the same interval must leave the same rows; clean then turns that day into DWD.
+Collect crawls a few pages of the demo shop and a competitor (on loopback) into ODS.
 The runs use their own ecomlab home (the embedded Derby metastore allows one process).
 """
 
@@ -57,12 +58,13 @@ def _ods_rows(settings, table: str, day: str) -> int:
     return pq.ParquetDataset(str(partition)).read().num_rows
 
 
-def _landed_rows(settings, entity_name: str, day: str) -> int:
-    from ecomlab.sources.simulator import entities as shop
+def _landed_rows(settings, entity_name: str, day: str, source: str = "shop") -> int:
+    from ecomlab.sources.registry import entities_of
     from ecomlab.storage.lake import lake_from_settings
     from ecomlab.storage.raw_zone import RawZone
 
-    return sum(m.rows for m in RawZone(lake_from_settings(settings)).batches(shop.BY_NAME[entity_name], day))
+    [entity] = entities_of(source, [entity_name])
+    return sum(m.rows for m in RawZone(lake_from_settings(settings)).batches(entity, day))
 
 
 def test_bad_params_fail_the_run_before_any_work(embedded_airflow):
@@ -107,3 +109,18 @@ def test_ingest_twice_then_clean(embedded_airflow):
     assert batch["dwd_rows"] > 0
     warehouse = Path(settings.warehouse_root.removeprefix("file://"))
     assert (warehouse / "dwd.db" / "shop_events" / f"dt={DAY}").is_dir()
+
+
+@pytest.mark.spark
+def test_collect_crawls_the_demo_shop_into_ods(embedded_airflow):
+    bag, settings = embedded_airflow
+    run = bag.dags["ecomlab_collect"].test(run_conf={"crawl_items": 4})
+    assert run.state == "success", _states(run)
+    [folder] = (Path(settings.lake_root.removeprefix("file://")) / "runs/orchestration/crawl").iterdir()
+    plan = json.loads((folder / "ods_plan.json").read_text())
+    assert plan["source"] == "crawl" and "products" in plan["entities"]
+    [day] = plan["entities"]["products"]
+    landed = _landed_rows(settings, "products", day, source="crawl")
+    # Four product pages of the shop and four of its competitor.
+    assert landed == 8
+    assert _ods_rows(settings, "crawl_products", day) == landed
