@@ -40,6 +40,7 @@ run: install java
 # Fast tier first (fails early), then the slow tier; both always run in `make test`.
 test: install java browser
 	$(BIN)/ruff check platform jobs dags tests
+	$(BIN)/ruff check --select AIR dags
 	$(BIN)/pytest -m "not slow"
 	$(BIN)/pytest -m slow
 
@@ -51,6 +52,7 @@ bench: install java browser
 
 lint: install
 	$(BIN)/ruff check platform jobs dags tests
+	$(BIN)/ruff check --select AIR dags
 	$(BIN)/ruff format --check platform jobs dags tests
 
 clean:

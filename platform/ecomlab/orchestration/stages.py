@@ -1,0 +1,120 @@
+"""The Python work of the stages that do not run on Spark: land data, crawl, mark a chain done.
+
+Each function takes the settings and returns a Scope; each is idempotent for its data
+interval (the simulator rewrites its folder, landing stores a batch once, the marker
+is replaced).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from ecomlab.orchestration.params import RunParams
+from ecomlab.orchestration.scope import RUNS_DIR, Scope, interval_key, write_plan
+from ecomlab.settings import Settings
+from ecomlab.storage.lake import lake_from_settings
+
+log = logging.getLogger(__name__)
+
+
+def land_source(settings: Settings, params: RunParams, chain: str) -> Scope:
+    """Simulate the shop (or check a public data file) and land the files in the raw zone."""
+    if params.source == "shop":
+        return _land_simulation(settings, params, chain)
+    return _land_import(settings, params, chain)
+
+
+def _land_simulation(settings: Settings, params: RunParams, chain: str) -> Scope:
+    from ecomlab.pipeline.run import land_simulation
+    from ecomlab.sources.simulator import SimulatorConfig, simulate
+    from ecomlab.sources.simulator import entities as shop
+
+    config = SimulatorConfig(events=params.events, days=len(params.days), start=params.first_day, seed=params.seed)
+    # One folder per interval and scale: a re-run rewrites the same bytes (the simulator is seeded).
+    name = f"{interval_key(params.days)}-seed{config.seed}-events{config.events}"
+    result = simulate(config, settings.home / "incoming" / "shop" / name)
+    lake = lake_from_settings(settings)
+    landed = land_simulation(result, lake)
+    log.info("landed %d rows in %d batches (%d already there)", landed.rows, landed.stored, landed.already_there)
+    plan: dict[str, set[str]] = defaultdict(set)
+    for sim_file in result.files:
+        plan[sim_file.entity].add(sim_file.dt)
+    folder = Scope("shop", params.days, chain).folder
+    path = write_plan(lake, folder, "shop", {entity: sorted(days) for entity, days in plan.items()})
+    tables = sorted(shop.BY_NAME[entity].ods_table for entity in plan)
+    return Scope("shop", params.days, chain, tables=tables, plan=path, truth=str(result.defects_path))
+
+
+def _land_import(settings: Settings, params: RunParams, chain: str) -> Scope:
+    from ecomlab.sources.importers import import_file
+
+    lake = lake_from_settings(settings)
+    dt = params.end.isoformat() if params.end else None
+    result = import_file(params.source, params.input, lake, dt=dt)
+    log.info(
+        "%s: %d rows, %d malformed; %s as batch %s for %s",
+        result.validation.file,
+        result.validation.rows,
+        result.validation.malformed,
+        "landed" if result.stored else "already landed",
+        result.manifest.batch_id,
+        result.dt,
+    )
+    folder = Scope(params.source, [result.dt], chain).folder
+    path = write_plan(lake, folder, result.entity.source, {result.entity.name: [result.dt]})
+    return Scope(params.source, [result.dt], chain, tables=[result.entity.ods_table], plan=path)
+
+
+def collect_demo_shop(settings: Settings, max_items: int, chain: str) -> Scope | None:
+    """Crawl the demo shop and a competitor (started on loopback) and land the records.
+
+    Returns None when nothing was landed.
+    """
+    from ecomlab.collection.service import crawl_sites, demo_shops
+
+    lake = lake_from_settings(settings)
+    with demo_shops(max_items) as sites:
+        collected = crawl_sites(settings, lake, sites)
+    log.info("crawled %d records, %d pages failed", collected.records, collected.failures)
+    plan = {entity.name: days for entity, days in collected.plan.items()}
+    if not plan:
+        return None
+    days = sorted({day for entity_days in plan.values() for day in entity_days})
+    path = write_plan(lake, Scope("crawl", days, chain).folder, "crawl", plan)
+    tables = sorted(entity.ods_table for entity in collected.plan)
+    return Scope("crawl", days, chain, tables=tables, plan=path)
+
+
+def done_marker(chain: str, dataset: str) -> str:
+    """Lake path of the marker that a chain's last stage writes for a data set."""
+    return f"{RUNS_DIR}/chains/{chain}/{dataset}.done.json"
+
+
+def mark_done(settings: Settings, scope: Scope) -> str:
+    """Record that every stage of a data set's chain has finished; returns the marker's path."""
+    lake = lake_from_settings(settings)
+    path = done_marker(scope.chain, scope.dataset)
+    lake.makedirs(path.rsplit("/", 1)[0])
+    body = dict(scope.to_dict(), finished=datetime.now(UTC).isoformat(timespec="seconds"))
+    lake.write_bytes(path, json.dumps(body, indent=2).encode())
+    return path
+
+
+def chain_finished(settings: Settings, chain: str, datasets: list[str]) -> bool:
+    """Whether the chain's last stage has marked every one of these data sets done."""
+    lake = lake_from_settings(settings)
+    return all(lake.exists(done_marker(chain, dataset)) for dataset in datasets)
+
+
+def scope_from_params(params, chain: str) -> Scope:
+    """The scope of a stage DAG run by hand: a data set's ODS tables (all, or the named ones) and days."""
+    from ecomlab.sources.registry import entities_of
+
+    known = [entity.ods_table for entity in entities_of(params.dataset)]
+    unknown = [table for table in params.tables if table not in known]
+    if unknown:
+        raise ValueError(f"tables: {unknown} are not ODS tables of {params.dataset}; known: {', '.join(known)}")
+    return Scope(params.dataset, params.days, chain, tables=list(params.tables) or known)
