@@ -23,7 +23,11 @@ def _names(only: str | None) -> list[str] | None:
 
 
 def _settings():
+    import logging
+
     from ecomlab.settings import ConfigError, load_settings
+
+    logging.getLogger("kazoo").setLevel(logging.WARNING)  # its connection chatter is not news here
 
     profile = os.environ.get("ECOMLAB_PROFILE") or "local"
     if profile != "local":

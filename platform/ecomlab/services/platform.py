@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -172,18 +173,26 @@ def up(settings: Settings, only: list[str] | None = None, report: Report = lambd
 
 
 def platform_processes(layout: Layout) -> list[psutil.Process]:
-    """Processes started for this platform (they carry the marker in their environment)."""
+    """Processes started for this platform: supervisord's descendants, and any process carrying the marker
+    in its environment (one that outlived supervisord). PostgreSQL's backends overwrite their environment
+    with their titles, but they are children of its postmaster."""
     marker = str(layout.root)
-    found = []
+    found: dict[int, psutil.Process] = {}
+    pid = Supervisor(layout).pid()
+    if pid is not None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            root = psutil.Process(pid)
+            found.update({p.pid: p for p in [root, *root.children(recursive=True)]})
     for process in psutil.process_iter():
-        if process.pid == os.getpid():
+        if process.pid == os.getpid() or process.pid in found:
             continue
         try:
             if process.environ().get(MARKER) == marker:
-                found.append(process)
+                found[process.pid] = process
+                found.update({p.pid: p for p in process.children(recursive=True)})
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-    return found
+    return list(found.values())
 
 
 def down(settings: Settings, only: list[str] | None = None, report: Report = lambda _: None) -> list[int]:

@@ -39,9 +39,10 @@ def selected(layout: Layout, services: list[Service]) -> list[Service]:
 
 
 class Registrar:
-    def __init__(self, coordinator: ZooKeeperCoordinator, services: list[Service]):
+    def __init__(self, coordinator: ZooKeeperCoordinator, layout: Layout, services: list[Service]):
         self.coordinator = coordinator
-        self.services = services
+        self.layout = layout
+        self.all_services = services
         self.entries: dict[str, str] = {}
         self.failures: dict[str, int] = {}
 
@@ -50,7 +51,10 @@ class Registrar:
         return entry is not None and self.coordinator.client.exists(entry) is not None
 
     def cycle(self) -> None:
-        for service in self.services:
+        services = selected(self.layout, self.all_services)  # a later `up --only` may add services
+        for name in set(self.entries) - {s.name for s in services}:
+            self.coordinator.unregister(self.entries.pop(name))
+        for service in services:
             result = service.check()
             if result.ok:
                 self.failures[service.name] = 0
@@ -86,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings("local")
     layout = Layout(settings.home)
-    services = selected(layout, build_services(settings, layout))
+    services = build_services(settings, layout)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -99,9 +103,8 @@ def main(argv: list[str] | None = None) -> None:
             time.sleep(1)
     if coordinator is None:
         return
-    log.info("registering %s", ", ".join(s.name for s in services))
     try:
-        Registrar(coordinator, services).run(stop)
+        Registrar(coordinator, layout, services).run(stop)
     finally:
         coordinator.close()  # the entries go with the session
 

@@ -15,6 +15,7 @@ import time
 import xmlrpc.client
 from pathlib import Path
 
+import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
 from ecomlab.services.definitions import Service
@@ -199,12 +200,13 @@ class Supervisor:
             proxy.shutdown()
         except (OSError, xmlrpc.client.Error):
             os.kill(pid, 15)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.pid() is None:
-                return
-            time.sleep(0.1)
-        raise SupervisorError(f"supervisord (pid {pid}) did not exit within {timeout}s")
+        # Its pid file goes before the process does: wait for the process itself.
+        try:
+            psutil.Process(pid).wait(timeout)
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.TimeoutExpired:
+            raise SupervisorError(f"supervisord (pid {pid}) did not exit within {timeout}s") from None
 
 
 def log_tail(path: Path, lines: int = 20) -> str:
