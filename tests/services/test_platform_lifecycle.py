@@ -1,0 +1,201 @@
+"""`ecomlab up | status | down` on real services: PostgreSQL, ZooKeeper, the Hive Metastore service,
+a Spark standalone master and worker and the Spark Thrift Server, queried with PyHive.
+
+One subset of the platform (`up --only thrift-server` brings what it needs) is started once
+for the module, on free ports and in a home of its own; the tests run in file order and the
+last ones stop a service and then everything.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ECOMLAB = str(Path(sys.executable).parent / "ecomlab")
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+    ports = [s.getsockname()[1] for s in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def _traversable(path: Path, stop: Path) -> None:
+    """PostgreSQL runs as its own user when the tests run as root: let it walk into the test's home."""
+    for directory in [path, *path.parents]:
+        directory.chmod(directory.stat().st_mode | 0o011)
+        if directory == stop:
+            break
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    from ecomlab.settings import ServicePorts
+
+    home = tmp_path_factory.mktemp("platform") / "home"
+    keys = list(ServicePorts.model_fields)
+    home.mkdir()
+    _traversable(home, tmp_path_factory.getbasetemp())
+    env = {
+        "ECOMLAB_PROFILE": "local",
+        "ECOMLAB_HOME": str(home),
+        "ECOMLAB_SERVICES__START_TIMEOUT_SECONDS": "300",
+        **{f"ECOMLAB_SERVICES__PORTS__{k.upper()}": str(p) for k, p in zip(keys, _free_ports(len(keys)), strict=True)},
+    }
+    full_env = {**os.environ, **env, "COLUMNS": "200"}
+    with mock.patch.dict(os.environ, env):
+        from ecomlab.settings import load_settings
+
+        settings = load_settings("local")
+    started = time.monotonic()
+    up = subprocess.run([ECOMLAB, "up", "--only", "thrift-server"], env=full_env, capture_output=True, text=True)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield {"env": full_env, "settings": settings, "up": up, "seconds": time.monotonic() - started}
+    finally:
+        subprocess.run([ECOMLAB, "down"], env=full_env, capture_output=True, text=True, timeout=300)
+
+
+def _cli(platform, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([ECOMLAB, *args], env=platform["env"], capture_output=True, text=True, timeout=600)
+
+
+def _status_rows(output: str) -> dict[str, str]:
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
+        if len(cells) == 4:
+            rows[cells[0]] = cells[3]
+    return rows
+
+
+def test_up_shows_the_admin_password_once_and_status_reads_the_registry(platform):
+    assert "admin password (shown once" in platform["up"].stdout
+    password = (platform["settings"].home / "services" / "secrets" / "admin_password").read_text().strip()
+    assert password in platform["up"].stdout
+
+    again = _cli(platform, "up", "--only", "postgres")
+    assert again.returncode == 0, again.stderr
+    assert "already running" in again.stdout
+    assert "admin password" not in again.stdout and password not in again.stdout
+
+    status = _cli(platform, "status")
+    rows = _status_rows(status.stdout)
+    assert status.returncode == 0, status.stdout
+    expected = ["postgres", "zookeeper", "registrar", "metastore", "spark-master", "spark-worker", "thrift-server"]
+    assert list(rows) == expected
+    assert all(rows[n].startswith("healthy since") for n in expected if n != "registrar")
+
+    from ecomlab.coordination.zookeeper import ZooKeeperCoordinator
+
+    ports = platform["settings"].services.ports
+    with ZooKeeperCoordinator(platform["settings"].zookeeper_hosts) as registry:
+        entry = registry.lookup("thrift-server")
+    assert entry.address == f"127.0.0.1:{ports.thrift_server}"
+    assert entry.meta["health"] == "healthy" and entry.meta["ports"]["ui"] == ports.thrift_server_ui
+
+
+def test_the_thrift_server_found_through_the_registry_answers_pyhive(platform):
+    from ecomlab.warehouse import hiveserver2
+
+    settings = platform["settings"]
+    hiveserver2.execute(settings, "CREATE DATABASE IF NOT EXISTS ads")
+    hiveserver2.execute(settings, "CREATE TABLE IF NOT EXISTS ads.probe (dt STRING, value INT) STORED AS PARQUET")
+    hiveserver2.execute(settings, "INSERT OVERWRITE TABLE ads.probe VALUES ('2026-01-01', 3), ('2026-01-02', 4)")
+    frame = hiveserver2.query(settings, "SELECT dt, value FROM ads.probe ORDER BY dt")
+    assert frame.to_dict("records") == [{"dt": "2026-01-01", "value": 3}, {"dt": "2026-01-02", "value": 4}]
+    # The table is in the shared metastore on PostgreSQL, its files in the lake.
+    assert any((settings.home / "lake" / "warehouse" / "ads.db" / "probe").glob("*.parquet"))
+
+
+def test_postgres_trusts_its_socket_and_wants_the_password_over_tcp(platform):
+    import psycopg
+    import sqlalchemy
+
+    settings = platform["settings"]
+    port = settings.services.ports.postgres
+    engine = sqlalchemy.create_engine(settings.mart_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS kept_across_restarts (n int)")
+        conn.exec_driver_sql("DELETE FROM kept_across_restarts")
+        conn.exec_driver_sql("INSERT INTO kept_across_restarts VALUES (42)")
+    engine.dispose()
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(host="127.0.0.1", port=port, user="ecomlab", dbname="ecomlab", password="wrong")
+    password = (settings.home / "services" / "secrets" / "admin_password").read_text().strip()
+    with psycopg.connect(host="127.0.0.1", port=port, user="ecomlab", dbname="metastore", password=password) as conn:
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {"DBS", "TBLS"} <= tables  # the metastore's schema, created on first use
+
+
+def test_a_stopped_service_shows_as_down_and_clients_name_it(platform):
+    from ecomlab.warehouse import hiveserver2
+
+    stopped = _cli(platform, "down", "--only", "thrift-server")
+    assert stopped.returncode == 0, stopped.stderr
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = _cli(platform, "status")
+        rows = _status_rows(status.stdout)
+        if rows.get("thrift-server") == "down":
+            break
+        time.sleep(1)
+    assert rows["thrift-server"] == "down", status.stdout
+    assert rows["metastore"].startswith("healthy")
+    assert status.returncode == 1
+    with pytest.raises(hiveserver2.HiveServer2Unavailable, match="thrift-server is not registered"):
+        hiveserver2.query(platform["settings"], "SELECT 1")
+
+
+def _leftovers(home: Path) -> list[str]:
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or [])
+            marked = process.environ().get("ECOMLAB_PLATFORM", "").startswith(str(home))
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        if str(home) in cmdline or marked:
+            found.append(f"{process.info['pid']}: {cmdline[:120]}")
+    return found
+
+
+def test_down_leaves_no_process_behind_and_data_survives_a_restart(platform):
+    settings = platform["settings"]
+    down = _cli(platform, "down")
+    assert down.returncode == 0, down.stderr
+    assert "stray" not in down.stdout  # the supervisor stopped everything itself
+    assert _leftovers(settings.home) == []
+    ports = settings.services.ports
+    for port in (ports.postgres, ports.zookeeper, ports.metastore, ports.thrift_server, ports.spark_master):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+
+    again = _cli(platform, "up", "--only", "postgres")
+    try:
+        assert again.returncode == 0, again.stderr
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(settings.mart_url)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT n FROM kept_across_restarts").scalar_one() == 42
+        engine.dispose()
+    finally:
+        assert _cli(platform, "down").returncode == 0
+    assert _leftovers(settings.home) == []
