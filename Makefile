@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CRAWLER_JS := platform/ecomlab/collection/dynamic
 NODE_STAMP := $(CRAWLER_JS)/node_modules/.installed
 
-.PHONY: run test test-fast bench lint java browser install clean
+.PHONY: run test test-fast bench lint java browser postgres install clean
 
 $(STAMP): pyproject.toml requirements.lock infra/scripts/bootstrap-venv.sh
 	infra/scripts/bootstrap-venv.sh
@@ -26,11 +26,15 @@ browser:
 java:
 	@infra/scripts/ensure-java.sh
 
+# PostgreSQL's server and JDBC driver, for the local platform (`ecomlab up`).
+postgres:
+	@infra/scripts/ensure-postgres.sh
+
 run: install java
 	$(BIN)/ecomlab run
 
 # Fast tier first (fails early), then the slow tier; both always run in `make test`.
-test: install java browser
+test: install java browser postgres
 	$(BIN)/ruff check platform jobs dags tests
 	$(BIN)/pytest -m "not slow"
 	$(BIN)/pytest -m slow
@@ -38,7 +42,7 @@ test: install java browser
 test-fast: install java browser
 	$(BIN)/pytest -m "not slow"
 
-bench: install java browser
+bench: install java browser postgres
 	$(BIN)/python tests/benchmarks/run_benchmarks.py --out var/bench
 
 lint: install
