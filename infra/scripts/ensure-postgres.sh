@@ -4,8 +4,12 @@
 # `ecomlab up` initialises and runs its own cluster in the platform's home.
 set -euo pipefail
 
-have_server() { ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; }
-have_jdbc() { [ -f /usr/share/java/postgresql.jar ]; }
+# Where Debian puts them (overridable for tests).
+PG_LIB="${PG_LIB:-/usr/lib/postgresql}"
+JDBC_JAR="${JDBC_JAR:-/usr/share/java/postgresql.jar}"
+
+have_server() { ls "$PG_LIB"/*/bin/postgres >/dev/null 2>&1; }
+have_jdbc() { [ -f "$JDBC_JAR" ]; }
 
 if have_server && have_jdbc; then
   exit 0
