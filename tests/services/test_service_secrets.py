@@ -46,3 +46,25 @@ def test_files_holding_the_password_are_private(tmp_path, monkeypatch):
         assert path.stat().st_mode & 0o777 == 0o600
     for directory in (layout.conf, layout.secrets, layout.run):
         assert directory.stat().st_mode & 0o777 == 0o700
+
+
+def test_airflow_reads_its_keys_from_private_files_not_from_the_supervisor_configuration(tmp_path, monkeypatch):
+    import base64
+
+    from ecomlab.services.definitions import build_services
+    from ecomlab.services.supervisor import render
+    from ecomlab.settings import load_settings
+
+    monkeypatch.setenv("ECOMLAB_HOME", str(tmp_path))
+    settings = load_settings("local")
+    layout = Layout(settings.home)
+    layout.create()
+    configs.write_all(settings, layout, admin_password(layout.secrets).value)
+    fernet = (layout.secrets / "airflow_fernet_key").read_text().strip()
+    assert len(base64.urlsafe_b64decode(fernet)) == 32
+    services = build_services(settings, layout)
+    env = next(s for s in services if s.name == "airflow-scheduler").env
+    assert env["AIRFLOW__CORE__FERNET_KEY_CMD"] == f"cat {layout.secrets / 'airflow_fernet_key'}"
+    conf = render(services, layout)
+    for name in ("admin_password", "airflow_jwt_secret", "airflow_api_secret_key", "airflow_fernet_key"):
+        assert (layout.secrets / name).read_text().strip() not in conf

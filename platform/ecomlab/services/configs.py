@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ecomlab.services.layout import Layout
+from ecomlab.services.secrets import airflow_keys
 from ecomlab.settings import Settings
 
 
@@ -75,3 +76,4 @@ def write_all(settings: Settings, layout: Layout, admin_password: str) -> None:
     (layout.conf / "zoo.cfg").write_text(zookeeper_config(settings, layout), encoding="utf-8")
     write_private(layout.conf / "hive" / "hive-site.xml", hive_site(settings, layout, admin_password))
     write_private(layout.secrets / "airflow_passwords.json", json.dumps({"admin": admin_password}))
+    airflow_keys(layout.secrets)

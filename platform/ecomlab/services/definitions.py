@@ -111,6 +111,10 @@ def airflow_env(settings: Settings, layout: Layout) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(secrets_dir / "airflow_passwords.json"),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{ports.airflow}/execution/",
+        # Keys from files in the secrets directory, so that no secret is in supervisord.conf.
+        "AIRFLOW__API_AUTH__JWT_SECRET_CMD": f"cat {secrets_dir / 'airflow_jwt_secret'}",
+        "AIRFLOW__API__SECRET_KEY_CMD": f"cat {secrets_dir / 'airflow_api_secret_key'}",
+        "AIRFLOW__CORE__FERNET_KEY_CMD": f"cat {secrets_dir / 'airflow_fernet_key'}",
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(ports.airflow),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{ports.airflow}",

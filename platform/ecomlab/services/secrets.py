@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,14 @@ def _write_private(path: Path, value: str) -> None:
         handle.write(value + "\n")
 
 
-def get_or_create(directory: Path, name: str, nbytes: int = 18) -> Secret:
+def fernet_key() -> str:
+    """A Fernet key (url-safe base64 of 32 random bytes, padded), as Airflow's fernet_key needs."""
+    import base64
+
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def get_or_create(directory: Path, name: str, nbytes: int = 18, make: Callable[[], str] | None = None) -> Secret:
     """The secret `name`, generated on first use; refuses a file that others can read."""
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
@@ -37,7 +45,7 @@ def get_or_create(directory: Path, name: str, nbytes: int = 18) -> Secret:
     created = False
     if not path.exists():
         try:
-            _write_private(path, secrets.token_urlsafe(nbytes))
+            _write_private(path, make() if make else secrets.token_urlsafe(nbytes))
             created = True
         except FileExistsError:
             pass  # another `up` made it first: use theirs
@@ -53,3 +61,16 @@ def get_or_create(directory: Path, name: str, nbytes: int = 18) -> Secret:
 def admin_password(directory: Path) -> Secret:
     """The platform's admin password: PostgreSQL's `ecomlab` role over TCP and Airflow's `admin` user."""
     return get_or_create(directory, "admin_password")
+
+
+# Airflow's keys, shared by its components (each reads its file through a *_CMD setting).
+AIRFLOW_KEYS = {
+    "airflow_jwt_secret": None,  # signs the tokens tasks use to call the API server
+    "airflow_api_secret_key": None,
+    "airflow_fernet_key": fernet_key,  # encrypts connections' passwords in the database
+}
+
+
+def airflow_keys(directory: Path) -> None:
+    for name, make in AIRFLOW_KEYS.items():
+        get_or_create(directory, name, nbytes=32, make=make)
