@@ -111,6 +111,24 @@ def test_up_shows_the_admin_password_once_and_status_reads_the_registry(platform
     assert entry.meta["health"] == "healthy" and entry.meta["ports"]["ui"] == ports.thrift_server_ui
 
 
+def test_nothing_listens_beyond_loopback_but_the_metastore(platform):
+    from ecomlab.services.layout import Layout
+    from ecomlab.services.platform import platform_processes
+
+    settings = platform["settings"]
+    exposed = []
+    for process in platform_processes(Layout(settings.home)):
+        try:
+            sockets = process.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        for conn in sockets:
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.ip not in ("127.0.0.1", "::1"):
+                exposed.append((process.name(), conn.laddr.ip, conn.laddr.port))
+    # Hive 2.3's metastore has no bind-address option (documented); everything else is on loopback.
+    assert {port for _, _, port in exposed} <= {settings.services.ports.metastore}, exposed
+
+
 def test_the_thrift_server_found_through_the_registry_answers_pyhive(platform):
     from ecomlab.warehouse import hiveserver2
 

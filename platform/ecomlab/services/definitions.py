@@ -317,15 +317,17 @@ def build_services(settings: Settings, layout: Layout | None = None) -> list[Ser
             skip_reason=airflow_missing,
         )
     )
-    for component, check_name in (
-        ("scheduler", "scheduler"),
-        ("dag-processor", "dag_processor"),
-        ("triggerer", "triggerer"),
+    # The scheduler's and triggerer's log servers listen on every interface; the API server reads
+    # task logs from the shared local log folder instead.
+    for component, check_name, options in (
+        ("scheduler", "scheduler", ["--skip-serve-logs"]),
+        ("dag-processor", "dag_processor", []),
+        ("triggerer", "triggerer", ["--skip-serve-logs"]),
     ):
         services.append(
             Service(
                 f"airflow-{component}",
-                [airflow, component],
+                [airflow, component, *options],
                 None,
                 api,
                 health.AirflowComponentCheck(ports.airflow, check_name),
