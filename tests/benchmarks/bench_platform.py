@@ -82,9 +82,9 @@ def bench_platform(work: Path) -> dict:
 
     home = work / "platform-home"
     home.mkdir(parents=True)
-    for directory in [home, *home.parents]:  # PostgreSQL runs as its own user under root
-        if directory.stat().st_mode & 0o001 == 0:
-            directory.chmod(directory.stat().st_mode | 0o011)
+    # PostgreSQL runs as its own user under root: let it into the benchmark's (0700) work dir.
+    for directory in (home, work):
+        directory.chmod(directory.stat().st_mode | 0o011)
     env = {"ECOMLAB_PROFILE": "local", "ECOMLAB_HOME": str(home), **_free_ports(list(ServicePorts.model_fields))}
     full_env = {**os.environ, **env}
     with mock.patch.dict(os.environ, env):
