@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ecomlab.coordination import coordinator_from_settings
+from ecomlab.services.discovery import ServiceDown, host_port, require
 from ecomlab.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,25 +20,19 @@ if TYPE_CHECKING:
 SERVICE = "thrift-server"
 
 
-class HiveServer2Unavailable(ConnectionError):
+class HiveServer2Unavailable(ServiceDown):
     """The Thrift Server is not registered (down) or does not answer."""
+
+    def __init__(self, message: str):
+        super().__init__(SERVICE, message)
 
 
 def endpoint(settings: Settings) -> tuple[str, int]:
     """host and port of a healthy Thrift Server, from the registry."""
-    if settings.zookeeper_hosts == "in-process":
-        raise HiveServer2Unavailable(f"the {settings.profile} profile has no {SERVICE}; use the local profile")
     try:
-        with coordinator_from_settings(settings) as coordinator:
-            entry = coordinator.lookup(SERVICE)
-    except ConnectionError as exc:
-        raise HiveServer2Unavailable(f"cannot read the service registry to find {SERVICE}: {exc}") from exc
-    if entry is None:
-        raise HiveServer2Unavailable(
-            f"{SERVICE} is not registered at {settings.zookeeper_hosts}: it is down (see `ecomlab status`)"
-        )
-    host, _, port = entry.address.rpartition(":")
-    return host, int(port)
+        return host_port(require(settings, SERVICE))
+    except ServiceDown as exc:
+        raise HiveServer2Unavailable(str(exc)) from exc
 
 
 @contextmanager
