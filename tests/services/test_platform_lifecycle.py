@@ -8,81 +8,30 @@ last ones stop a service and then everything.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
-from unittest import mock
 
 import psutil
 import pytest
+from platform_helpers import cli, leftovers, platform_home, status_rows
 
 pytestmark = pytest.mark.slow
-
-ECOMLAB = str(Path(sys.executable).parent / "ecomlab")
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = []
-    for _ in range(count):
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sockets.append(sock)
-    ports = [s.getsockname()[1] for s in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-def _traversable(path: Path, stop: Path) -> None:
-    """PostgreSQL runs as its own user when the tests run as root: let it walk into the test's home."""
-    for directory in [path, *path.parents]:
-        directory.chmod(directory.stat().st_mode | 0o011)
-        if directory == stop:
-            break
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    from ecomlab.settings import ServicePorts
-
-    home = tmp_path_factory.mktemp("platform") / "home"
-    keys = list(ServicePorts.model_fields)
-    home.mkdir()
-    _traversable(home, tmp_path_factory.getbasetemp())
-    env = {
-        "ECOMLAB_PROFILE": "local",
-        "ECOMLAB_HOME": str(home),
-        "ECOMLAB_SERVICES__START_TIMEOUT_SECONDS": "300",
-        **{f"ECOMLAB_SERVICES__PORTS__{k.upper()}": str(p) for k, p in zip(keys, _free_ports(len(keys)), strict=True)},
-    }
-    full_env = {**os.environ, **env, "COLUMNS": "200"}
-    with mock.patch.dict(os.environ, env):
-        from ecomlab.settings import load_settings
-
-        settings = load_settings("local")
+    env, settings = platform_home(tmp_path_factory, "platform")
     started = time.monotonic()
-    up = subprocess.run([ECOMLAB, "up", "--only", "thrift-server"], env=full_env, capture_output=True, text=True)
+    up = cli(env, "up", "--only", "thrift-server")
     try:
         assert up.returncode == 0, up.stdout + up.stderr
-        yield {"env": full_env, "settings": settings, "up": up, "seconds": time.monotonic() - started}
+        yield {"env": env, "settings": settings, "up": up, "seconds": time.monotonic() - started}
     finally:
-        subprocess.run([ECOMLAB, "down"], env=full_env, capture_output=True, text=True, timeout=300)
+        cli(env, "down")
 
 
-def _cli(platform, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([ECOMLAB, *args], env=platform["env"], capture_output=True, text=True, timeout=600)
-
-
-def _status_rows(output: str) -> dict[str, str]:
-    rows = {}
-    for line in output.splitlines():
-        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
-        if len(cells) == 4:
-            rows[cells[0]] = cells[3]
-    return rows
+def _cli(platform, *args: str):
+    return cli(platform["env"], *args)
 
 
 def test_up_shows_the_admin_password_once_and_status_reads_the_registry(platform):
@@ -96,7 +45,7 @@ def test_up_shows_the_admin_password_once_and_status_reads_the_registry(platform
     assert "admin password" not in again.stdout and password not in again.stdout
 
     status = _cli(platform, "status")
-    rows = _status_rows(status.stdout)
+    rows = status_rows(status.stdout)
     assert status.returncode == 0, status.stdout
     expected = ["postgres", "zookeeper", "registrar", "metastore", "spark-master", "spark-worker", "thrift-server"]
     assert list(rows) == expected
@@ -170,7 +119,7 @@ def test_a_stopped_service_shows_as_down_and_clients_name_it(platform):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         status = _cli(platform, "status")
-        rows = _status_rows(status.stdout)
+        rows = status_rows(status.stdout)
         if rows.get("thrift-server") == "down":
             break
         time.sleep(1)
@@ -181,25 +130,12 @@ def test_a_stopped_service_shows_as_down_and_clients_name_it(platform):
         hiveserver2.query(platform["settings"], "SELECT 1")
 
 
-def _leftovers(home: Path) -> list[str]:
-    found = []
-    for process in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            cmdline = " ".join(process.info["cmdline"] or [])
-            marked = process.environ().get("ECOMLAB_PLATFORM", "").startswith(str(home))
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-        if str(home) in cmdline or marked:
-            found.append(f"{process.info['pid']}: {cmdline[:120]}")
-    return found
-
-
 def test_down_leaves_no_process_behind_and_data_survives_a_restart(platform):
     settings = platform["settings"]
     down = _cli(platform, "down")
     assert down.returncode == 0, down.stderr
     assert "stray" not in down.stdout  # the supervisor stopped everything itself
-    assert _leftovers(settings.home) == []
+    assert leftovers(settings.home) == []
     ports = settings.services.ports
     for port in (ports.postgres, ports.zookeeper, ports.metastore, ports.thrift_server, ports.spark_master):
         with socket.socket() as sock:
@@ -216,4 +152,4 @@ def test_down_leaves_no_process_behind_and_data_survives_a_restart(platform):
         engine.dispose()
     finally:
         assert _cli(platform, "down").returncode == 0
-    assert _leftovers(settings.home) == []
+    assert leftovers(settings.home) == []
