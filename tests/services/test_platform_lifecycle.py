@@ -35,14 +35,16 @@ def _cli(platform, *args: str):
 
 
 def test_up_shows_the_admin_password_once_and_status_reads_the_registry(platform):
-    assert "admin password (shown once" in platform["up"].stdout
+    shown = platform["up"].stdout + platform["up"].stderr
+    assert "admin password (shown once" in shown
     password = (platform["settings"].home / "services" / "secrets" / "admin_password").read_text().strip()
-    assert password in platform["up"].stdout
+    assert password in shown
 
     again = _cli(platform, "up", "--only", "postgres")
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout
-    assert "admin password" not in again.stdout and password not in again.stdout
+    assert "admin password" not in again.stdout + again.stderr
+    assert password not in again.stdout + again.stderr
 
     status = _cli(platform, "status")
     rows = status_rows(status.stdout)

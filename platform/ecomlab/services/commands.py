@@ -68,11 +68,6 @@ def up(only: OnlyOption = None) -> None:
     for name, reason in result.skipped.items():
         console.print(f"skipped {name}: {reason}", highlight=False)
     console.print(f"platform up in {result.seconds:.1f}s (home {settings.home})", highlight=False)
-    if result.admin_password:
-        console.print(
-            f"admin password (shown once; kept in {settings.home / 'services' / 'secrets'}): {result.admin_password}",
-            highlight=False,
-        )
 
 
 def down(only: OnlyOption = None) -> None:

@@ -130,6 +130,8 @@ def up(settings: Settings, only: list[str] | None = None, report: Report = lambd
     password = admin_password(layout.secrets)
     if password.created:
         result.admin_password = password.value
+        # Shown now, not at the end: a start that fails later must not lose it.
+        report(f"admin password (shown once; kept in {layout.secrets}): {password.value}")
     configs.write_all(settings, layout, password.value)
     supervisor = Supervisor(layout)
     running = {name for name, info in supervisor.states().items() if info["statename"] == "RUNNING"}
@@ -146,8 +148,7 @@ def up(settings: Settings, only: list[str] | None = None, report: Report = lambd
     )
     layout.supervisor_conf.chmod(0o600)
     write_selection(layout, selection)
-    os.environ[MARKER] = str(layout.root)
-    supervisor.start()
+    supervisor.start({MARKER: str(layout.root)})
 
     timeout = settings.services.start_timeout_seconds
     for service in chosen:

@@ -121,8 +121,10 @@ class Supervisor:
         except (OSError, xmlrpc.client.Error):
             return False
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Start supervisord (daemonised) with the generated configuration, or reload a running one."""
+    def start(self, env: dict[str, str] | None = None, timeout: float = 20.0) -> None:
+        """Start supervisord (daemonised) with the generated configuration, or reload a running one.
+
+        `env` is added to the environment it and every program inherit."""
         if self.running():
             self.reread()
             return
@@ -131,6 +133,7 @@ class Supervisor:
             [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.layout.supervisor_conf)],
             capture_output=True,
             text=True,
+            env={**os.environ, **(env or {})},
         )
         if result.returncode != 0:
             raise SupervisorError(f"supervisord did not start: {(result.stderr or result.stdout).strip()}")
