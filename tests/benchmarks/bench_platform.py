@@ -78,6 +78,7 @@ def _workload(settings) -> float:
 
 def bench_platform(work: Path) -> dict:
     from ecomlab.services.layout import Layout
+    from ecomlab.services.platform import read_selection
     from ecomlab.settings import ServicePorts, load_settings
 
     home = work / "platform-home"
@@ -92,8 +93,8 @@ def bench_platform(work: Path) -> dict:
     layout = Layout(settings.home)
     result: dict = {}
     try:
-        result["up_seconds"], output = _up(full_env)
-        result["services"] = [line.split("│")[1].strip() for line in output.splitlines() if line.count("│") >= 4]
+        result["up_seconds"], _ = _up(full_env)
+        result["services"] = read_selection(layout)
         time.sleep(IDLE_SECONDS)
         result["idle_pss_mib"], result["processes"] = stack_pss_mib(layout)
         peak = [0.0]
