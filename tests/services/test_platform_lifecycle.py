@@ -8,6 +8,7 @@ last ones stop a service and then everything.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import time
 
@@ -62,6 +63,13 @@ def test_up_shows_the_admin_password_once_and_status_reads_the_registry(platform
     assert entry.meta["health"] == "healthy" and entry.meta["ports"]["ui"] == ports.thrift_server_ui
 
 
+def _loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    if address.version == 6 and address.ipv4_mapped:  # Java listens on ::ffff:127.0.0.1
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
 def test_nothing_listens_beyond_loopback_but_the_metastore(platform):
     from ecomlab.services.layout import Layout
     from ecomlab.services.platform import platform_processes
@@ -74,7 +82,7 @@ def test_nothing_listens_beyond_loopback_but_the_metastore(platform):
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
         for conn in sockets:
-            if conn.status == psutil.CONN_LISTEN and conn.laddr.ip not in ("127.0.0.1", "::1"):
+            if conn.status == psutil.CONN_LISTEN and not _loopback(conn.laddr.ip):
                 exposed.append((process.name(), conn.laddr.ip, conn.laddr.port))
     # Hive 2.3's metastore has no bind-address option (documented); everything else is on loopback.
     assert {port for _, _, port in exposed} <= {settings.services.ports.metastore}, exposed

@@ -218,7 +218,8 @@ def build_services(settings: Settings, layout: Layout | None = None) -> list[Ser
             ports.spark_master,
             master_url,
             health.SparkMasterCheck(ports.spark_master_ui),
-            env=spark_env,
+            # No REST submission server: it would take the fixed port 6066 (jobs use spark-submit to 7077).
+            env={**spark_env, "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"},
             extra_ports={"ui": ports.spark_master_ui},
         ),
         Service(
