@@ -133,3 +133,32 @@ def test_zookeeper_listens_on_loopback_without_its_admin_server(local):
     assert "clientPortAddress=127.0.0.1" in text
     assert "admin.enableServer=false" in text
     assert f"clientPort={local.services.ports.zookeeper}" in text
+
+
+def test_supervisor_configuration_keeps_percent_signs_and_spaces_and_refuses_quotes_in_environment(tmp_path):
+    from supervisor.options import ServerOptions
+
+    from ecomlab.services import health
+    from ecomlab.services.definitions import Service
+
+    layout = Layout(tmp_path)
+    layout.create()
+    odd = Service(
+        "odd",
+        ["/bin/echo", "100%", "a b"],
+        None,
+        "",
+        health.Check(),
+        env={"RATE": "5%", "SPACED": "a b,c"},
+    )
+    layout.supervisor_conf.write_text(render([odd], layout))
+    # supervisord's own parser reads it back as written.
+    options = ServerOptions()
+    options.realize(["-c", str(layout.supervisor_conf)])
+    program = options.process_group_configs[0].process_configs[0]
+    assert program.command == "/bin/echo 100% 'a b'"
+    assert program.environment == {"RATE": "5%", "SPACED": "a b,c"}
+    assert program.stopasgroup and program.killasgroup
+    quoted = Service("quoted", ["/bin/true"], None, "", health.Check(), env={"QUOTED": 'say "hi"'})
+    with pytest.raises(ValueError, match="QUOTED of a service holds a double quote"):
+        render([quoted], layout)

@@ -29,9 +29,12 @@ class SupervisorError(RuntimeError):
     pass
 
 
-def _quote(value: str) -> str:
+def _quote(key: str, value: str) -> str:
     # supervisord's environment= syntax: KEY="value", with % doubled (it expands %(name)s).
-    return '"' + value.replace("%", "%%").replace('"', '\\"') + '"'
+    # Its parser cannot keep a double quote inside a value: refuse rather than change it.
+    if '"' in value:
+        raise ValueError(f"environment variable {key} of a service holds a double quote: {value!r}")
+    return '"' + value.replace("%", "%%") + '"'
 
 
 def _command(parts: list[str]) -> str:
@@ -86,7 +89,7 @@ def render(services: list[Service], layout: Layout) -> str:
         if service.user:
             lines.append(f"user={service.user}")
         if service.env:
-            lines.append("environment=" + ",".join(f"{k}={_quote(v)}" for k, v in sorted(service.env.items())))
+            lines.append("environment=" + ",".join(f"{k}={_quote(k, v)}" for k, v in sorted(service.env.items())))
         lines.append("")
     return "\n".join(lines)
 
