@@ -9,7 +9,7 @@ NODE_STAMP := $(CRAWLER_JS)/node_modules/.installed
 DASHBOARDS_JS := platform/ecomlab/dashboards/js
 ECHARTS_STAMP := $(DASHBOARDS_JS)/node_modules/.installed
 
-.PHONY: run test test-fast bench lint java browser install clean
+.PHONY: run test test-fast bench lint java browser postgres install clean
 
 $(STAMP): pyproject.toml requirements.lock infra/scripts/bootstrap-venv.sh
 	infra/scripts/bootstrap-venv.sh
@@ -34,11 +34,15 @@ browser:
 java:
 	@infra/scripts/ensure-java.sh
 
+# PostgreSQL's server and JDBC driver, for the local platform (`ecomlab up`).
+postgres:
+	@infra/scripts/ensure-postgres.sh
+
 run: install java
 	$(BIN)/ecomlab run
 
 # Fast tier first (fails early), then the slow tier; both always run in `make test`.
-test: install java browser
+test: install java browser postgres
 	$(BIN)/ruff check platform jobs dags tests
 	$(BIN)/ruff check --select AIR dags
 	$(BIN)/pytest -m "not slow"
@@ -47,7 +51,7 @@ test: install java browser
 test-fast: install java browser
 	$(BIN)/pytest -m "not slow"
 
-bench: install java browser
+bench: install java browser postgres
 	$(BIN)/python tests/benchmarks/run_benchmarks.py --out var/bench
 
 lint: install

@@ -497,5 +497,10 @@ def config_check() -> None:
     console.print(f"configuration of the {settings.profile} profile is valid")
 
 
+# The local platform: up, down, status, logs.
+from ecomlab.services.commands import register as _register_platform  # noqa: E402
+
+_register_platform(app)
+
 if __name__ == "__main__":
     app()

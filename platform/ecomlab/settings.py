@@ -102,6 +102,63 @@ class CollectionSettings(BaseModel):
         return value
 
 
+class ServicePorts(BaseModel):
+    """Loopback ports of the local profile's services (`ecomlab up`); other settings refer to them as ${ports.NAME}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    postgres: int = Field(5433, ge=1, le=65535)
+    zookeeper: int = Field(2181, ge=1, le=65535)
+    metastore: int = Field(9083, ge=1, le=65535)
+    spark_master: int = Field(7077, ge=1, le=65535)
+    spark_master_ui: int = Field(8080, ge=1, le=65535)
+    spark_worker: int = Field(7078, ge=1, le=65535)
+    spark_worker_ui: int = Field(8081, ge=1, le=65535)
+    thrift_server: int = Field(10000, ge=1, le=65535)
+    thrift_server_ui: int = Field(4040, ge=1, le=65535)
+    dask_scheduler: int = Field(8786, ge=1, le=65535)
+    dask_dashboard: int = Field(8787, ge=1, le=65535)
+    dask_worker_dashboard: int = Field(8788, ge=1, le=65535)
+    airflow: int = Field(8280, ge=1, le=65535)
+    shop: int = Field(8800, ge=1, le=65535)
+    dashboard: int = Field(8050, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ServicePorts:
+        seen: dict[int, str] = {}
+        for name, port in self.model_dump().items():
+            if port in seen:
+                raise ValueError(f"ports.{name} and ports.{seen[port]} are both {port}")
+            seen[port] = name
+        return self
+
+
+class ServicesSettings(BaseModel):
+    """The local platform that `ecomlab up` runs under a process supervisor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ports: ServicePorts = Field(default_factory=ServicePorts)
+    # Memory of the one Spark worker and of each executor (small: the machine is shared).
+    spark_worker_memory: str = "1g"
+    spark_worker_cores: PositiveInt = 2
+    spark_executor_memory: str = "512m"
+    # Spark refuses a driver heap under ~450 MiB of usable memory.
+    thrift_server_memory: str = "640m"
+    metastore_memory: str = "256m"
+    dask_worker_memory: str = "512MiB"
+    airflow_parallelism: int = Field(2, ge=1, le=8)
+    # Seconds to wait for each service to become healthy before `up` gives up.
+    start_timeout_seconds: float = Field(120.0, gt=0)
+
+    @field_validator("spark_worker_memory", "spark_executor_memory", "thrift_server_memory", "metastore_memory")
+    @classmethod
+    def _jvm_memory(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+[kmgt]", value.lower()):
+            raise ValueError(f"must be a JVM memory size such as 512m or 1g, got {value!r}")
+        return value
+
+
 class _EnvWithoutProfile(EnvSettingsSource):
     """Environment source that leaves the profile to load_settings (it picks the YAML)."""
 
@@ -124,6 +181,7 @@ class Settings(BaseSettings):
     zookeeper_hosts: str = Field(description="host:port[,host:port...], or in-process (embedded only).")
     spark: SparkSettings
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
+    services: ServicesSettings = Field(default_factory=ServicesSettings)
     webhdfs_url: str | None = Field(default=None, description="http(s)://namenode:9870, needed for an hdfs:// lake.")
     hdfs_user: str | None = None
 
@@ -148,7 +206,7 @@ class Settings(BaseSettings):
         if not home.is_absolute():
             home = Path.cwd() / home
         data = dict(data, home=str(home.resolve()))
-        return _substitute(data, {"home": data["home"]})
+        return _substitute(data, {"home": data["home"], **_port_variables(data)})
 
     @field_validator("home")
     @classmethod
@@ -264,6 +322,17 @@ def _substitute(value: Any, variables: dict[str, str]) -> Any:
     if isinstance(value, dict):
         return {k: _substitute(v, variables) for k, v in value.items()}
     return value
+
+
+def _port_variables(data: dict[str, Any]) -> dict[str, str]:
+    """${ports.NAME} for every service port, so that URLs follow a port set in `services.ports`."""
+    services = data.get("services") or {}
+    overrides = services.get("ports") if isinstance(services, dict) else None
+    ports = ServicePorts.model_fields
+    values = {name: field.default for name, field in ports.items()}
+    if isinstance(overrides, dict):
+        values.update({k: v for k, v in overrides.items() if k in ports})
+    return {f"ports.{name}": str(value) for name, value in values.items()}
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,10 @@ stages make (each ODS table is scanned once to profile and once to detect; later
 the staged annotated rows);
 it is copied into the result with the batch counts.
 
+The platform section (`bench_platform.py`) starts every service of the local profile
+(`ecomlab up`): seconds to all healthy, the stack's PSS idle and during a Thrift Server
+workload against a 4 GiB budget, and a warm start on the kept data against the first one.
+
     python tests/benchmarks/run_benchmarks.py --out var/bench [--sizes 1000000 10000000]
 """
 
@@ -46,7 +50,10 @@ TARGETS = {
     "clean_scaling_min": 0.6,  # ODS rows/s cleaned at 10M >= 0.6 x at 1M
     "static_crawl_scaling_4_min": 1.8,  # static pages/s with 4 workers >= 1.8 x with 1
     "dynamic_crawl_scaling_2_min": 1.2,  # dynamic pages/s with 2 workers >= 1.2 x with 1 (2 cores)
+    "platform_pss_share_max": 1.0,  # the stack's PSS, idle and during a run / 4 GiB budget <= 1
+    "platform_warm_start_ratio_max": 1.5,  # `up` on kept data / first `up` <= 1.5
 }
+PLATFORM_PSS_BUDGET_MIB = 4096
 CRAWL_WORKERS = (1, 2, 4)
 CRAWL_ITEMS = {"static": 120, "dynamic": 24}
 
@@ -173,7 +180,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "var" / "bench")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--sections", nargs="+", choices=["foundation", "crawl"], default=["foundation", "crawl"])
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=["foundation", "crawl", "platform"],
+        default=["foundation", "crawl", "platform"],
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="ecomlab-bench-", dir=args.out))
@@ -186,10 +198,16 @@ def main() -> int:
         if "crawl" in args.sections:
             print("benchmarking crawls ...", flush=True)
             crawl = bench_crawl(work)
+        platform_result = None
+        if "platform" in args.sections:
+            from bench_platform import bench_platform
+
+            print("benchmarking the local platform ...", flush=True)
+            platform_result = bench_platform(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if not results:
-        return report_crawl_only(args.out, crawl)
+        return report_sections(args.out, crawl, platform_result)
 
     small, large = results[0], results[-1]
     ratios = {
@@ -201,9 +219,12 @@ def main() -> int:
         "clean_memory_ratio": round(large["clean"]["peak_rss_mib"] / small["clean"]["peak_rss_mib"], 2),
     }
     crawl_ratios, crawl_checks = crawl_summary(crawl)
+    platform_ratios, platform_checks = platform_summary(platform_result)
     ratios.update(crawl_ratios)
+    ratios.update(platform_ratios)
     checks = {
         **crawl_checks,
+        **platform_checks,
         "simulator_scaling_min": ratios["simulator_scaling"] >= TARGETS["simulator_scaling_min"],
         "simulator_memory_ratio_max": ratios["simulator_memory_ratio"] <= TARGETS["simulator_memory_ratio_max"],
         "ods_scaling_min": ratios["ods_scaling"] >= TARGETS["ods_scaling_min"],
@@ -218,6 +239,7 @@ def main() -> int:
         },
         "results": results,
         "crawl": crawl,
+        "platform": platform_result,
         "ratios": ratios,
         "targets": TARGETS,
         "targets_met": checks,
@@ -275,20 +297,51 @@ def crawl_summary(crawl: dict | None) -> tuple[dict, dict]:
     return ratios, checks
 
 
-def report_crawl_only(out: Path, crawl: dict) -> int:
-    ratios, checks = crawl_summary(crawl)
+def platform_summary(result: dict | None) -> tuple[dict, dict]:
+    """The stack's PSS against its 4 GiB budget (idle and during a run) and warm / first start time."""
+    if not result:
+        return {}, {}
+    ratios = {
+        "platform_idle_pss_share": round(result["idle_pss_mib"] / PLATFORM_PSS_BUDGET_MIB, 2),
+        "platform_run_pss_share": round(result["run_pss_mib"] / PLATFORM_PSS_BUDGET_MIB, 2),
+        "platform_warm_start_ratio": round(result["warm_up_seconds"] / result["up_seconds"], 2),
+    }
+    checks = {
+        "platform_pss_share_max": max(ratios["platform_idle_pss_share"], ratios["platform_run_pss_share"])
+        <= TARGETS["platform_pss_share_max"],
+        "platform_warm_start_ratio_max": ratios["platform_warm_start_ratio"]
+        <= TARGETS["platform_warm_start_ratio_max"],
+    }
+    return ratios, checks
+
+
+def report_sections(out: Path, crawl: dict | None, platform_result: dict | None) -> int:
+    """The report of a run without the foundation sizes (crawl and/or platform only)."""
+    crawl_ratios, crawl_checks = crawl_summary(crawl)
+    platform_ratios, platform_checks = platform_summary(platform_result)
+    ratios = {**crawl_ratios, **platform_ratios}
+    checks = {**crawl_checks, **platform_checks}
+    name = "report-crawl.json" if not platform_result else "report-sections.json"
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "crawl": crawl,
+        "platform": platform_result,
         "ratios": ratios,
         "targets_met": checks,
     }
-    (out / "report-crawl.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{'crawler':>8} {'workers':>7} {'pages/s':>8} {'MiB':>7}")
-    for kind, by_workers in crawl.items():
-        for workers, r in by_workers.items():
-            print(f"{kind:>8} {workers:>7} {r['pages_per_s']:>8} {r['peak_rss_mib']:>7}")
-    return verdict(ratios, checks, out / "report-crawl.json")
+    (out / name).write_text(json.dumps(report, indent=2) + "\n")
+    if crawl:
+        print(f"{'crawler':>8} {'workers':>7} {'pages/s':>8} {'MiB':>7}")
+        for kind, by_workers in crawl.items():
+            for workers, r in by_workers.items():
+                print(f"{kind:>8} {workers:>7} {r['pages_per_s']:>8} {r['peak_rss_mib']:>7}")
+    if platform_result:
+        r = platform_result
+        print(
+            f"platform: {len(r['services'])} services healthy in {r['up_seconds']} s (warm {r['warm_up_seconds']} s); "
+            f"PSS idle {r['idle_pss_mib']} MiB over {r['processes']} processes, during a run {r['run_pss_mib']} MiB"
+        )
+    return verdict(ratios, checks, out / name)
 
 
 if __name__ == "__main__":

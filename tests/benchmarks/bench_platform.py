@@ -1,0 +1,119 @@
+"""The local platform's benchmark: `ecomlab up` to all healthy, and the stack's memory (PSS).
+
+Starts every service this machine can run (`ecomlab up`) in a home of its own on free
+ports, measures the time to all healthy, the proportional set size of every process of
+the stack at idle and while the Thrift Server runs a query workload, stops it
+(`ecomlab down`), and starts it again on the kept data to compare a warm start with the
+first one. PSS counts shared pages (the JVMs' common jars) once across the stack, so the
+sum is the stack's real share of the machine's memory.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from unittest import mock
+
+BIN = Path(sys.executable).parent
+IDLE_SECONDS = 20
+
+
+def _free_ports(names: list[str]) -> dict[str, str]:
+    sockets = []
+    for _ in names:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+    env = {
+        f"ECOMLAB_SERVICES__PORTS__{n.upper()}": str(s.getsockname()[1]) for n, s in zip(names, sockets, strict=True)
+    }
+    for sock in sockets:
+        sock.close()
+    return env
+
+
+def stack_pss_mib(layout) -> tuple[float, int]:
+    """PSS of every process of the platform (MiB) and how many there are."""
+    import psutil
+
+    from ecomlab.services.platform import platform_processes
+
+    total = 0
+    processes = platform_processes(layout)
+    for process in processes:
+        try:
+            total += process.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return round(total / 2**20, 1), len(processes)
+
+
+def _up(env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run([str(BIN / "ecomlab"), "up"], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"ecomlab up failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return round(seconds, 1), result.stdout
+
+
+def _workload(settings) -> float:
+    from ecomlab.warehouse import hiveserver2
+
+    started = time.perf_counter()
+    hiveserver2.execute(settings, "CREATE DATABASE IF NOT EXISTS bench")
+    hiveserver2.execute(
+        settings,
+        "CREATE TABLE IF NOT EXISTS bench.events STORED AS PARQUET AS "
+        "SELECT id, id % 97 AS item, rand(7) AS price FROM range(200000)",
+    )
+    hiveserver2.query(settings, "SELECT item, count(*) AS n, sum(price) AS s FROM bench.events GROUP BY item")
+    return round(time.perf_counter() - started, 1)
+
+
+def bench_platform(work: Path) -> dict:
+    from ecomlab.services.layout import Layout
+    from ecomlab.services.platform import read_selection
+    from ecomlab.settings import ServicePorts, load_settings
+
+    home = work / "platform-home"
+    home.mkdir(parents=True)
+    # PostgreSQL runs as its own user under root: let it into the benchmark's (0700) work dir.
+    for directory in (home, work):
+        directory.chmod(directory.stat().st_mode | 0o011)
+    env = {"ECOMLAB_PROFILE": "local", "ECOMLAB_HOME": str(home), **_free_ports(list(ServicePorts.model_fields))}
+    full_env = {**os.environ, **env}
+    with mock.patch.dict(os.environ, env):
+        settings = load_settings("local")
+    layout = Layout(settings.home)
+    result: dict = {}
+    try:
+        result["up_seconds"], _ = _up(full_env)
+        result["services"] = read_selection(layout)
+        time.sleep(IDLE_SECONDS)
+        result["idle_pss_mib"], result["processes"] = stack_pss_mib(layout)
+        peak = [0.0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], stack_pss_mib(layout)[0])
+                done.wait(1.0)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        with mock.patch.dict(os.environ, env):
+            result["workload_seconds"] = _workload(settings)
+        done.set()
+        sampler.join()
+        result["run_pss_mib"] = peak[0]
+        subprocess.run([str(BIN / "ecomlab"), "down"], env=full_env, capture_output=True, text=True, check=True)
+        result["warm_up_seconds"], _ = _up(full_env)
+    finally:
+        subprocess.run([str(BIN / "ecomlab"), "down"], env=full_env, capture_output=True, text=True)
+    return result

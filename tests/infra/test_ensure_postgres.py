@@ -1,0 +1,49 @@
+"""infra/scripts/ensure-postgres.sh on fake tools: apt is reached only through a stand-in that
+records its arguments (installing packages for real is not something a test may do)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "infra" / "scripts" / "ensure-postgres.sh"
+
+
+def run(tmp_path: Path, server: bool, jdbc: bool, with_apt: bool) -> subprocess.CompletedProcess:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("ls", "id", "bash", "cat", "sh"):
+        target = subprocess.run(["sh", "-c", f"command -v {name}"], capture_output=True, text=True).stdout.strip()
+        (tools / name).symlink_to(target)
+    lib, jar = tmp_path / "pglib", tmp_path / "postgresql.jar"
+    if server:
+        (lib / "15" / "bin").mkdir(parents=True)
+        (lib / "15" / "bin" / "postgres").write_text("")
+    if jdbc:
+        jar.write_text("")
+    if with_apt:
+        (tools / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/apt.log\n')
+        (tools / "apt-get").chmod(0o755)
+    env = {"PATH": str(tools), "HOME": str(tmp_path), "PG_LIB": str(lib), "JDBC_JAR": str(jar)}
+    return subprocess.run([str(tools / "bash"), str(SCRIPT)], env=env, capture_output=True, text=True)
+
+
+def test_an_installed_server_and_driver_need_nothing(tmp_path):
+    result = run(tmp_path, server=True, jdbc=True, with_apt=True)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "apt.log").exists()
+
+
+def test_a_missing_driver_is_installed_with_apt(tmp_path):
+    result = run(tmp_path, server=True, jdbc=False, with_apt=True)
+    log = (tmp_path / "apt.log").read_text()
+    assert "install -y -qq postgresql libpostgresql-jdbc-java" in log.replace("\\\n", "")
+    assert "DPkg::Lock::Timeout" in log  # waits for another apt run instead of failing
+    assert result.returncode == 1  # the stand-in installed nothing, and the script checks that
+
+
+def test_without_apt_the_error_says_what_to_install(tmp_path):
+    result = run(tmp_path, server=False, jdbc=False, with_apt=False)
+    assert result.returncode == 1
+    assert "apt-get is not available; install PostgreSQL" in result.stderr
