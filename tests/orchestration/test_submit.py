@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -49,7 +48,8 @@ def test_airflow_env_puts_this_venvs_spark_submit_first(monkeypatch, tmp_path):
     first = Path(env["PATH"].split(":")[0])
     assert (first / "spark-submit").exists()
     assert env["PYSPARK_PYTHON"] == sys.executable or Path(env["PYSPARK_PYTHON"]) == Path(sys.executable).absolute()
-    assert json.loads(env["AIRFLOW_CONN_ECOMLAB_SPARK"]) == {"conn_type": "spark", "host": "local[2]"}
+    # URI form: supervisord cannot pass a value with double quotes (JSON) to a program.
+    assert env["AIRFLOW_CONN_ECOMLAB_SPARK"] == "spark://local%5B2%5D"
 
 
 @pytest.mark.parametrize("master", MASTERS)

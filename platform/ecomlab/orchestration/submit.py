@@ -9,11 +9,11 @@ to a job in `jobs/`, and the driver and executors use this virtualenv's Python.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from ecomlab.orchestration.scope import Scope
 from ecomlab.settings import Settings
@@ -47,12 +47,20 @@ def spark_connection(settings: Settings) -> dict[str, Any]:
     return connection
 
 
+def spark_connection_uri(settings: Settings) -> str:
+    """The same connection in Airflow's URI form: process supervisors refuse JSON's quotes."""
+    connection = spark_connection(settings)
+    uri = f"spark://{quote(connection['host'], safe='')}"
+    extra = connection.get("extra")
+    return f"{uri}?{urlencode(extra)}" if extra else uri
+
+
 def airflow_env(settings: Settings) -> dict[str, str]:
     """Environment of Airflow's processes so that the DAGs' Spark tasks run on this profile."""
     bin_dir = str(Path(venv_python()).parent)
     path = os.environ.get("PATH", "")
     return {
-        "AIRFLOW_CONN_" + SPARK_CONN_ID.upper(): json.dumps(spark_connection(settings)),
+        "AIRFLOW_CONN_" + SPARK_CONN_ID.upper(): spark_connection_uri(settings),
         "ECOMLAB_PROFILE": settings.profile,
         "ECOMLAB_HOME": str(settings.home),
         "PYSPARK_PYTHON": venv_python(),

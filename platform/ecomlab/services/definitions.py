@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ecomlab.orchestration.submit import airflow_env as task_environment
 from ecomlab.services import health
 from ecomlab.services.layout import Layout
 from ecomlab.settings import Settings
@@ -121,9 +122,10 @@ def airflow_env(settings: Settings, layout: Layout) -> dict[str, str]:
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR": "True",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(layout.data_dir("airflow") / "logs"),
-        # The platform's settings for the tasks Airflow runs.
+        # The platform's settings for the tasks Airflow runs: profile, home, the Spark
+        # connection, and this virtualenv's Python and spark-submit.
+        **task_environment(settings),
         "ECOMLAB_PROFILE": "local",
-        "ECOMLAB_HOME": str(settings.home),
     }
 
 
