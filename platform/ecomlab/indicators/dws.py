@@ -260,9 +260,9 @@ class ShopAdapter(Adapter):
               (SELECT day, sum(CASE WHEN is_paid = 1 THEN line_amount ELSE 0 END) AS sales
                FROM dws_order GROUP BY day) s
               JOIN (SELECT day, count(*) AS visitors FROM dws_visitor_day GROUP BY day) v ON v.day = s.day"""
+        lead = f"{self.engine.epoch('received_at')} - {self.engine.epoch('ordered_at')}"
         restock = f"""
-            SELECT dt AS day, restock_id,
-              ({self.engine.epoch("received_at")} - {self.engine.epoch("ordered_at")}) / 86400.0 AS lead_days
+            SELECT dt AS day, restock_id, ({lead}) / CAST(86400 AS DOUBLE) AS lead_days
             FROM {t("shop_restocks")} WHERE dt IN ({span}) AND ordered_at IS NOT NULL"""
         vfirst = (
             f"SELECT visitor_id, min(dt) AS first_day FROM {t('shop_events')} WHERE dt <= '{last}' GROUP BY visitor_id"
