@@ -1,7 +1,7 @@
 """The main job: every stage of the platform in one process, with a summary of each.
 
 Stages so far: generate (or import) -> land raw files -> load ODS tables -> clean (ODS ->
-DWD, with quarantine and a quality report). Each stage
+DWD, with quarantine and a quality report) -> indicators (DWD -> DWS -> ADS -> mart). Each stage
 reports rows in, rows out and seconds; the run's report is written to the lake under
 `runs/<run id>/report.json`.
 """
@@ -119,6 +119,9 @@ def run_pipeline(
         plan.update(_crawl_stage(report, settings, lake, crawl_demo_items, progress))
     spark = _load_ods_stage(report, settings, lake, plan, progress, spark)
     _clean_stage(report, lake, plan, progress, spark, run_id, truth)
+    dataset = "shop" if isinstance(source, SimulatorConfig) else source.kind
+    if _has_indicators(dataset, plan):
+        _indicator_stage(report, settings, plan, progress, spark, dataset)
 
     report.outputs["warehouse"] = settings.warehouse_root
     report.outputs["ODS tables"] = ", ".join(sorted(e.qualified_ods_table for e in plan))
@@ -227,6 +230,34 @@ def _clean_stage(
         stage.rows_in, stage.rows_out = batch["rows_in"], batch["dwd_rows"]
         stage.detail = {"quarantined": batch["quarantined"], "merged_duplicates": batch["merged"]}
     report.outputs["quality report"] = result.report_uris["html"]
+
+
+def _has_indicators(dataset: str, plan: dict[RawEntity, list[str]]) -> bool:
+    from ecomlab.indicators.dws import ADAPTERS
+
+    return dataset in ADAPTERS and any(e.ods_table in ADAPTERS[dataset].tables for e in plan)
+
+
+def _indicator_stage(
+    report: RunReport, settings: Settings, plan: dict[RawEntity, list[str]], progress: Progress, spark, dataset: str
+) -> None:
+    from ecomlab.indicators.stage import event_days, run_indicators
+    from ecomlab.mart import Mart
+
+    # The shop's days are the ones this run cleaned; an import's are the days its records cover.
+    cleaned = sorted({d for entity, days in plan.items() if entity.ods_table == "shop_events" for d in days})
+    days = cleaned if dataset == "shop" and cleaned else event_days(spark, dataset)
+    with _stage(report, "indicators (dwd -> ads -> mart)") as stage:
+        mart = Mart.from_settings(settings)
+        try:
+            with progress.task(f"build {dataset} indicators", total=3, unit="steps") as advance:
+                result = run_indicators(spark, mart, dataset, days, advance)
+        finally:
+            mart.dispose()
+        stage.rows_in = len(result.days)
+        stage.rows_out = result.rows
+        stage.detail = {"dataset": dataset, "indicators": result.indicators, "null_with_reason": result.nulls}
+    report.outputs["indicators"] = f"ads.indicator_daily and the mart's indicator_daily ({dataset})"
 
 
 def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:
