@@ -28,6 +28,8 @@ VIEW_DIMENSIONS: dict[str, dict[str, str]] = {
     "dws_feedback": {},
     "dws_market": {},
     "dws_restock": {},
+    "dws_crawl_match": {},
+    "dws_crawl_product": {"site": "site"},
 }
 
 # Measures: name -> (summary, aggregate expression).
@@ -88,6 +90,16 @@ MEASURES: dict[str, tuple[str, str]] = {
     "all_sales": ("dws_market", "sum(sales)"),
     "shop_visitors": ("dws_market", "sum(CASE WHEN site = 'shop' THEN visitors ELSE 0 END)"),
     "all_visitors": ("dws_market", "sum(visitors)"),
+    "crawl_matched_items": ("dws_crawl_match", "count(*)"),
+    "crawl_price_ratios": ("dws_crawl_match", "sum(100 * own_price / competitor_price)"),
+    "crawl_price_gaps": ("dws_crawl_match", "sum(own_price - competitor_price)"),
+    "crawl_cheaper_items": ("dws_crawl_match", "sum(CASE WHEN own_price < competitor_price THEN 1 ELSE 0 END)"),
+    "crawl_rating_sum": ("dws_crawl_product", "sum(rating)"),
+    "crawl_rated_items": ("dws_crawl_product", "count(rating)"),
+    "crawl_items": ("dws_crawl_product", "count(*)"),
+    "crawl_reviews": ("dws_crawl_product", "sum(reviews)"),
+    "crawl_stock_known": ("dws_crawl_product", "count(stock)"),
+    "crawl_stockouts": ("dws_crawl_product", "sum(CASE WHEN stock = 0 THEN 1 ELSE 0 END)"),
 }
 
 
@@ -169,6 +181,12 @@ MEASURED: dict[str, Measured] = {
     "refund_rate": M("refunds", "paid_orders"),
     "market_share": M("shop_sales", "all_sales"),
     "user_share": M("shop_visitors", "all_visitors"),
+    "crawl_price_index": M("crawl_price_ratios", "crawl_matched_items"),
+    "crawl_price_gap": M("crawl_price_gaps", "crawl_matched_items"),
+    "crawl_cheaper_share": M("crawl_cheaper_items", "crawl_matched_items"),
+    "crawl_rating": M("crawl_rating_sum", "crawl_rated_items"),
+    "crawl_reviews_per_item": M("crawl_reviews", "crawl_items"),
+    "crawl_stockout_share": M("crawl_stockouts", "crawl_stock_known"),
 }
 
 

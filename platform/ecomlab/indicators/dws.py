@@ -19,6 +19,8 @@ Summaries:
 - dws_feedback: reviews, negative reviews, complaints, refunds per day
 - dws_market: sales and visitors per site and day (ours is 'shop')
 - dws_restock: restocks received per day with their lead time
+- dws_crawl_match: per crawl day and item, our crawled price and the competitors' (items on both)
+- dws_crawl_product: per crawl day, site and item, rating, stock and reviews seen
 """
 
 from __future__ import annotations
@@ -358,4 +360,45 @@ class CdnowAdapter(Adapter):
         return [("dws_customer_day", customer)]
 
 
-ADAPTERS = {a.dataset: a for a in (ShopAdapter, TaobaoAdapter, CdnowAdapter)}
+class CrawlAdapter(Adapter):
+    """Crawled product pages: our shop's prices (crawl_prices) and the competitors' (crawl_competitor_prices).
+
+    A page crawled by both crawlers, or twice, counts once: prices and ratings are averaged,
+    stock is the lowest seen, per day, site and item.
+    """
+
+    dataset = "crawl"
+    tables = ("crawl_products", "crawl_prices", "crawl_reviews", "crawl_competitor_prices")
+    sparse = ("crawl_reviews",)
+    main = "crawl_products"
+
+    def day_availability(self, w: Window) -> str:
+        return " UNION ALL ".join(
+            f"SELECT DISTINCT 'dwd.{table}' AS source, dt AS day FROM {self.t(table)} WHERE dt IN ({sql_list(w.span)})"
+            for table in self.tables
+            if table not in self.sparse and self.engine.has_table(table)
+        )
+
+    def views(self, w: Window) -> list[tuple[str, str]]:
+        span, t = sql_list(w.span), self.t
+        match = f"""
+            SELECT o.day, o.item_id, o.price AS own_price, c.price AS competitor_price FROM
+              (SELECT dt AS day, item_id, avg(CAST(price AS DOUBLE)) AS price FROM {t("crawl_prices")}
+               WHERE dt IN ({span}) GROUP BY dt, item_id) o
+            JOIN
+              (SELECT dt AS day, item_id, avg(CAST(price AS DOUBLE)) AS price FROM {t("crawl_competitor_prices")}
+               WHERE dt IN ({span}) GROUP BY dt, item_id) c
+            ON c.day = o.day AND c.item_id = o.item_id
+            WHERE c.price > 0"""
+        product = f"""
+            SELECT p.day, p.site, p.item_id, p.rating, p.stock, coalesce(r.reviews, 0) AS reviews FROM
+              (SELECT dt AS day, site, item_id, avg(CAST(rating AS DOUBLE)) AS rating, min(stock) AS stock
+               FROM {t("crawl_products")} WHERE dt IN ({span}) GROUP BY dt, site, item_id) p
+            LEFT JOIN
+              (SELECT dt AS day, site, item_id, count(DISTINCT review_id) AS reviews FROM {t("crawl_reviews")}
+               WHERE dt IN ({span}) GROUP BY dt, site, item_id) r
+            ON r.day = p.day AND r.site = p.site AND r.item_id = p.item_id"""
+        return [("dws_crawl_match", match), ("dws_crawl_product", product)]
+
+
+ADAPTERS = {a.dataset: a for a in (ShopAdapter, TaobaoAdapter, CdnowAdapter, CrawlAdapter)}

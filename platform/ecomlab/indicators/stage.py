@@ -25,7 +25,7 @@ def event_days(spark, dataset: str) -> list[str]:
     """The days a data set has events for (what its indicators can be built for).
 
     The shop: its DWD partitions. Taobao: the China-time days of its behaviour records.
-    CDNOW: the last day of each month with purchases (its indicators are monthly).
+    CDNOW: the last day of each month with purchases (its indicators are monthly). Crawl: the crawl days.
     """
     if dataset == "shop":
         if not spark.catalog.tableExists("dwd.shop_events"):
@@ -44,6 +44,10 @@ def event_days(spark, dataset: str) -> list[str]:
             return []
         sql = "SELECT DISTINCT CAST(last_day(date) AS STRING) AS d FROM dwd.cdnow_purchases ORDER BY d"
         return [r[0] for r in spark.sql(sql).collect()]
+    if dataset == "crawl":
+        if not spark.catalog.tableExists("dwd.crawl_products"):
+            return []
+        return [r[0] for r in spark.sql("SELECT DISTINCT dt FROM dwd.crawl_products ORDER BY dt").collect()]
     raise IndicatorError(f"no day list for data set {dataset!r}")
 
 

@@ -120,8 +120,9 @@ def run_pipeline(
     spark = _load_ods_stage(report, settings, lake, plan, progress, spark)
     _clean_stage(report, lake, plan, progress, spark, run_id, truth)
     dataset = "shop" if isinstance(source, SimulatorConfig) else source.kind
-    if _has_indicators(dataset, plan):
-        _indicator_stage(report, settings, plan, progress, spark, dataset)
+    datasets = [d for d in (dataset, "crawl") if _has_indicators(d, plan)]
+    if datasets:
+        _indicator_stage(report, settings, plan, progress, spark, datasets)
 
     report.outputs["warehouse"] = settings.warehouse_root
     report.outputs["ODS tables"] = ", ".join(sorted(e.qualified_ods_table for e in plan))
@@ -239,25 +240,35 @@ def _has_indicators(dataset: str, plan: dict[RawEntity, list[str]]) -> bool:
 
 
 def _indicator_stage(
-    report: RunReport, settings: Settings, plan: dict[RawEntity, list[str]], progress: Progress, spark, dataset: str
+    report: RunReport,
+    settings: Settings,
+    plan: dict[RawEntity, list[str]],
+    progress: Progress,
+    spark,
+    datasets: list[str],
 ) -> None:
     from ecomlab.indicators.stage import event_days, run_indicators
     from ecomlab.mart import Mart
 
-    # The shop's days are the ones this run cleaned; an import's are the days its records cover.
-    cleaned = sorted({d for entity, days in plan.items() if entity.ods_table == "shop_events" for d in days})
-    days = cleaned if dataset == "shop" and cleaned else event_days(spark, dataset)
     with _stage(report, "indicators (dwd -> ads -> mart)") as stage:
         mart = Mart.from_settings(settings)
         try:
-            with progress.task(f"build {dataset} indicators", total=3, unit="steps") as advance:
-                result = run_indicators(spark, mart, dataset, days, advance)
+            for dataset in datasets:
+                # The days this run loaded; for an import, the days its records cover.
+                loaded = sorted({d for e, days in plan.items() if e.ods_table.startswith(dataset) for d in days})
+                days = loaded if dataset in ("shop", "crawl") and loaded else event_days(spark, dataset)
+                with progress.task(f"build {dataset} indicators", total=3, unit="steps") as advance:
+                    result = run_indicators(spark, mart, dataset, days, advance)
+                stage.rows_in += len(result.days)
+                stage.rows_out += result.rows
+                stage.detail[dataset] = {
+                    "days": len(result.days),
+                    "indicators": result.indicators,
+                    "null_with_reason": result.nulls,
+                }
         finally:
             mart.dispose()
-        stage.rows_in = len(result.days)
-        stage.rows_out = result.rows
-        stage.detail = {"dataset": dataset, "indicators": result.indicators, "null_with_reason": result.nulls}
-    report.outputs["indicators"] = f"ads.indicator_daily and the mart's indicator_daily ({dataset})"
+    report.outputs["indicators"] = f"ads.indicator_daily and the mart's indicator_daily ({', '.join(datasets)})"
 
 
 def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:
