@@ -12,7 +12,7 @@ import pytest
 from ecomlab.sources.simulator import SimulatorConfig
 
 # Small on purpose: 4 days (so that weekdays, the day before and cohorts of 1 day exist).
-SIM = SimulatorConfig(events=24_000, days=4, start=date(2024, 5, 1), seed=21)
+SIM = SimulatorConfig(events=20_000, days=4, start=date(2024, 5, 1), seed=21)
 DAYS = [SIM.day(d) for d in range(SIM.days)]
 
 

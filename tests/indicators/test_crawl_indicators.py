@@ -17,7 +17,8 @@ from ecomlab.indicators.engines import SparkEngine
 from ecomlab.storage.raw_zone import RawZone
 from ecomlab.warehouse.ods import load_ods
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# Spark runs many small jobs here: allow for a busy machine.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 DAY = "2035-03-01"
 OWN, RIVAL = "demo-shop", "rival"

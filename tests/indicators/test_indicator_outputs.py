@@ -11,7 +11,8 @@ from ecomlab.indicators.engines import SparkEngine
 from ecomlab.indicators.view import show
 from ecomlab.mart import Mart
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# Spark runs many small jobs here: allow for a busy machine.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def test_ads_and_mart_hold_each_day_once_after_repeated_writes(spark, shop_built, tmp_path):

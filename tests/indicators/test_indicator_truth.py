@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# Spark runs many small jobs here: allow for a busy machine.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def test_campaign_uplift_is_recovered_within_poisson_noise(shop_dwd, shop_built):

@@ -17,7 +17,8 @@ from ecomlab.indicators.stage import event_days
 from ecomlab.sources.importers import import_file
 from ecomlab.warehouse.ods import load_ods
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# Spark runs many small jobs here: allow for a busy machine.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def _land_and_clean(spark, lake, kind, path, dt):

@@ -8,7 +8,8 @@ from indicator_independent import shop
 
 from ecomlab.indicators.build import indicators_for
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# Spark runs many small jobs here: allow for a busy machine.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def test_every_shop_indicator_matches_the_independent_computation(shop_dwd, shop_built):

@@ -42,7 +42,10 @@ def show_day(settings, console, day: str, dataset: str, category: str | None, re
 def show(console, rows: pd.DataFrame, title: str) -> None:
     catalog = catalog_by_id()
     order = {i: n for n, i in enumerate(catalog)}
-    rows = rows.assign(_o=rows.indicator_id.map(order)).sort_values(["_o", "dimension", "dimension_value"])
+    # Funnel stages in funnel order, hours and cohorts by number, the rest by name.
+    stage = {"view": "0", "cart": "1", "order": "2", "pay": "3"}
+    key = rows.dimension_value.map(lambda v: stage.get(v) or (v.zfill(8) if v.isdigit() else v))
+    rows = rows.assign(_o=rows.indicator_id.map(order), _k=key).sort_values(["_o", "dimension", "_k"])
     table = Table(title=title)
     for column in ("category", "indicator", "breakdown", "value", "unit / why null"):
         table.add_column(column, justify="right" if column == "value" else "left")
