@@ -91,7 +91,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "shop_visitors": ("dws_market", "sum(CASE WHEN site = 'shop' THEN visitors ELSE 0 END)"),
     "all_visitors": ("dws_market", "sum(visitors)"),
     "crawl_matched_items": ("dws_crawl_match", "count(*)"),
-    "crawl_price_ratios": ("dws_crawl_match", "sum(100 * own_price / competitor_price)"),
+    "crawl_price_ratios": ("dws_crawl_match", "sum(100 * own_price / nullif(competitor_price, 0))"),
     "crawl_price_gaps": ("dws_crawl_match", "sum(own_price - competitor_price)"),
     "crawl_cheaper_items": ("dws_crawl_match", "sum(CASE WHEN own_price < competitor_price THEN 1 ELSE 0 END)"),
     "crawl_rating_sum": ("dws_crawl_product", "sum(rating)"),
@@ -315,7 +315,7 @@ WITH f AS (
 
 MARKET = f"""
 WITH share AS (
-  SELECT day, sum(CASE WHEN site = 'shop' THEN sales ELSE 0 END) / sum(sales) AS share
+  SELECT day, sum(CASE WHEN site = 'shop' THEN sales ELSE 0 END) / nullif(sum(sales), 0) AS share
   FROM dws_market GROUP BY day HAVING sum(sales) > 0
 )
 {_row("r.day", "market_expansion_rate", "", "''", "cur.share - prev.share", "prev.share")}
