@@ -74,7 +74,7 @@ def build(engine, dataset: str, days: list[str], category: str | None = None, ad
     finally:
         engine.release()
     advance(1)
-    rows = _finalize(dataset, days, chosen, adapter.tables, availability, raw)
+    rows = _finalize(dataset, days, chosen, adapter.tables, availability, raw, adapter.snapshots)
     return Built(dataset, days, rows, [i.id for i in chosen])
 
 
@@ -169,14 +169,18 @@ def _finalize(
     tables: tuple[str, ...],
     availability: dict[str, set[str]],
     raw: pd.DataFrame,
+    snapshots: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     by_key: dict[tuple[str, str], list] = defaultdict(list)
     for row in raw.itertuples(index=False):
         by_key[(row.indicator_id, row.day)].append(row)
     out = []
     own = {f"dwd.{t}" for t in tables}
+    timeless = {f"dwd.{t}" for t in snapshots}
     for indicator in indicators:
         sources = [s for s in indicator.sources if s in own]
+        # A snapshot (the item or user list) says nothing about whether a day has arrived.
+        sources = [s for s in sources if s not in timeless] or sources
         ratio = is_ratio(indicator.id)
         for day in days:
             present = [s for s in sources if day in availability.get(s, set())]
