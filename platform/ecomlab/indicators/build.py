@@ -1,8 +1,8 @@
 """Build a data set's indicators for some days: DWD -> DWS summaries -> indicator rows.
 
 Every value is a number or NULL with a reason, never infinity or a crash:
-- "no data for the day": none of the indicator's source tables has rows for the day;
-- "late data: ...": some of its source tables have the day, others not yet;
+- "no data for the day": neither the data set's main table nor the indicator's sources have the day;
+- "late data: ...": the day has arrived (in the main table or another source), a source of the indicator not yet;
 - "division by zero": the denominator is zero (no visitors, an empty cohort, ...);
 - "no data to compare with": the comparison value (the previous day, the baseline) is missing.
 """
@@ -74,7 +74,7 @@ def build(engine, dataset: str, days: list[str], category: str | None = None, ad
     finally:
         engine.release()
     advance(1)
-    rows = _finalize(dataset, days, chosen, adapter.tables, availability, raw, adapter.snapshots)
+    rows = _finalize(dataset, days, chosen, adapter.tables, availability, raw, adapter.snapshots, adapter.main)
     return Built(dataset, days, rows, [i.id for i in chosen])
 
 
@@ -170,6 +170,7 @@ def _finalize(
     availability: dict[str, set[str]],
     raw: pd.DataFrame,
     snapshots: tuple[str, ...] = (),
+    main: str = "",
 ) -> pd.DataFrame:
     by_key: dict[tuple[str, str], list] = defaultdict(list)
     for row in raw.itertuples(index=False):
@@ -184,10 +185,11 @@ def _finalize(
         ratio = is_ratio(indicator.id)
         for day in days:
             present = [s for s in sources if day in availability.get(s, set())]
-            if not present:
+            if not present and day not in availability.get(f"dwd.{main}", set()):
                 out.append((dataset, day, indicator.id, "", "", None, NO_DATA))
                 continue
             if len(present) < len(sources):
+                # The data set's day has arrived (its main table has it), this source not yet.
                 missing = ", ".join(s for s in sources if s not in present)
                 out.append(
                     (dataset, day, indicator.id, "", "", None, f"late data: {missing} has no rows for the day yet")

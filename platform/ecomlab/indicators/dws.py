@@ -293,6 +293,7 @@ class TaobaoAdapter(Adapter):
 
     dataset = "taobao"
     tables = ("taobao_user_behavior",)
+    main = "taobao_user_behavior"
 
     def _events(self) -> str:
         local = "(`timestamp` + INTERVAL 8 HOUR)" if self.engine.name == "spark" else '("timestamp" + INTERVAL 8 HOUR)'
@@ -335,6 +336,7 @@ class CdnowAdapter(Adapter):
 
     dataset = "cdnow"
     tables = ("cdnow_purchases",)
+    main = "cdnow_purchases"
 
     def day_availability(self, w: Window) -> str:
         return (
