@@ -54,12 +54,21 @@ def ran(tmp_path_factory):
 
 def test_run_prints_a_summary_and_the_paths_it_produced(ran):
     home, result = ran
-    for stage in ("generate", "land raw", "load ODS", "clean (ods -> dwd)"):
+    for stage in ("generate", "land raw", "load ODS", "clean (ods -> dwd)", "indicators (dwd -> ads -> mart)"):
         assert stage in result.stdout
     for label in ("truth file", "raw zone", "warehouse", "quality report", "run report"):
         assert f"{label}:" in result.stdout
     assert (home / "lake" / "raw" / "shop" / "events").is_dir()
     assert (home / "metastore_db").is_dir()
+
+
+def test_indicators_prints_a_days_values_from_the_mart(ran):
+    home, _ = ran
+    result = ecomlab("indicators", "--date", "2026-11-01", "--category", "overall", home=home)
+    assert "Unique visitors (UV)" in result.stdout and "Gross profit margin" in result.stdout
+    assert "Bounce rate" not in result.stdout  # another category
+    bad = ecomlab("indicators", "--date", "01/11/2026", home=home, check=False)
+    assert bad.returncode == 1 and "--date must be YYYY-MM-DD" in bad.stderr
 
 
 def test_run_includes_a_small_crawl_of_the_demo_shop(ran):

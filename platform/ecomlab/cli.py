@@ -468,6 +468,26 @@ def sql(
 
 
 @app.command()
+def indicators(
+    day: Annotated[str, typer.Option("--date", help="Day YYYY-MM-DD.")],
+    category: Annotated[str | None, typer.Option(help="Only this category (overall, traffic, ...).")] = None,
+    dataset: Annotated[str, typer.Option(help="shop, taobao or cdnow.")] = "shop",
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build the day again even if the mart has it.")] = False,
+) -> None:
+    """Print a day's indicator values (built from DWD with Spark when the mart lacks the day)."""
+    from ecomlab.indicators.view import show_day
+
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise _fail(f"--date must be YYYY-MM-DD, got {day!r}") from None
+    try:
+        show_day(_settings(), console, day, dataset, category, rebuild, _progress())
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
 def tables() -> None:
     """List the warehouse's tables, layer by layer."""
     from ecomlab.warehouse.catalog import LAYERS, ensure_databases

@@ -12,6 +12,12 @@ each response to stand in for network latency) with 1, 2 and 4 Dask workers, sta
 dynamic: product pages fanned out per second per worker count, and peak memory of the crawl's process tree (for the
 dynamic crawler that includes Node and Chromium). Ratios: pages/s with n workers / with 1.
 
+The indicators section builds every shop indicator of each size's cleaned DWD (Spark, with
+the session start-up left out), then runs the same indicator SQL on the same Parquet files
+in DuckDB and a plain pandas implementation (the independent one of the tests). Ratios:
+pandas seconds / Spark seconds (target: above 1 at every size) and Spark seconds / DuckDB
+seconds (target: at most 3 at the largest size).
+
 The cleaning job's own quality report gives the number of passes over the data its five
 stages make (each ODS table is scanned once to profile and once to detect; later stages read
 the staged annotated rows);
@@ -52,6 +58,8 @@ TARGETS = {
     "dynamic_crawl_scaling_2_min": 1.2,  # dynamic pages/s with 2 workers >= 1.2 x with 1 (2 cores)
     "platform_pss_share_max": 1.0,  # the stack's PSS, idle and during a run / 4 GiB budget <= 1
     "platform_warm_start_ratio_max": 1.5,  # `up` on kept data / first `up` <= 1.5
+    "indicators_vs_pandas_min": 1.0,  # pandas seconds / Spark seconds at every size
+    "indicators_vs_duckdb_max": 3.0,  # Spark seconds / DuckDB seconds at the largest size
 }
 PLATFORM_PSS_BUDGET_MIB = 4096
 CRAWL_WORKERS = (1, 2, 4)
@@ -81,7 +89,36 @@ def measure(command: list[str], env: dict[str, str], keep_output: bool = False):
     return (measured, "".join(output)) if keep_output else measured
 
 
-def bench_size(events: int, work: Path) -> dict:
+def bench_indicators(env: dict[str, str]) -> dict:
+    """Every shop indicator of the home's DWD: Spark, the same SQL in DuckDB, plain pandas."""
+    script = REPO / "tests" / "benchmarks" / "indicators_once.py"
+    measured, output = measure([str(BIN / "python"), str(script)], env, keep_output=True)
+    result = json.loads(output.strip().splitlines()[-1])
+    return {**result, "peak_rss_mib": measured["peak_rss_mib"]}
+
+
+def indicator_summary(results: list[dict]) -> tuple[dict, dict]:
+    """pandas / Spark seconds at each size, Spark / DuckDB seconds; checks against the targets."""
+    timed = [r for r in results if r.get("indicators")]
+    if not timed:
+        return {}, {}
+    ratios = {}
+    for r in timed:
+        i = r["indicators"]
+        ratios[f"indicators_pandas_over_spark_{r['events']}"] = round(i["pandas_s"] / i["spark_s"], 2)
+        ratios[f"indicators_spark_over_duckdb_{r['events']}"] = round(i["spark_s"] / i["duckdb_s"], 2)
+    largest = timed[-1]["events"]
+    checks = {
+        "indicators_vs_pandas_min": all(
+            ratios[f"indicators_pandas_over_spark_{r['events']}"] >= TARGETS["indicators_vs_pandas_min"] for r in timed
+        ),
+        "indicators_vs_duckdb_max": ratios[f"indicators_spark_over_duckdb_{largest}"]
+        <= TARGETS["indicators_vs_duckdb_max"],
+    }
+    return ratios, checks
+
+
+def bench_size(events: int, work: Path, indicators: bool = False) -> dict:
     home = work / f"home-{events}"
     env = {**os.environ, "ECOMLAB_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
     out = home / "incoming" / "bench"
@@ -106,6 +143,7 @@ def bench_size(events: int, work: Path) -> dict:
     started = time.time()
     clean = measure([str(BIN / "spark-submit"), "--driver-memory", "2g", str(REPO / "jobs" / "clean.py")], env)
     quality = clean_report(home, started)
+    built = bench_indicators(env) if indicators else None
     shutil.rmtree(home, ignore_errors=True)
     return {
         "events": truth["events"],
@@ -120,6 +158,7 @@ def bench_size(events: int, work: Path) -> dict:
             "passes": quality["passes"],
             "batch": {k: quality["batch"][k] for k in ("rows_in", "dwd_rows", "quarantined", "merged")},
         },
+        "indicators": built,
     }
 
 
@@ -183,17 +222,18 @@ def main() -> int:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["foundation", "crawl", "platform"],
-        default=["foundation", "crawl", "platform"],
+        choices=["foundation", "indicators", "crawl", "platform"],
+        default=["foundation", "indicators", "crawl", "platform"],
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="ecomlab-bench-", dir=args.out))
     try:
         results = []
-        for size in args.sizes if "foundation" in args.sections else []:
+        # The indicators are built on the foundation's cleaned DWD of each size.
+        for size in args.sizes if {"foundation", "indicators"} & set(args.sections) else []:
             print(f"benchmarking {size:,} events ...", flush=True)
-            results.append(bench_size(size, work))
+            results.append(bench_size(size, work, indicators="indicators" in args.sections))
         crawl = None
         if "crawl" in args.sections:
             print("benchmarking crawls ...", flush=True)
@@ -221,10 +261,13 @@ def main() -> int:
     crawl_ratios, crawl_checks = crawl_summary(crawl)
     platform_ratios, platform_checks = platform_summary(platform_result)
     ratios.update(crawl_ratios)
+    indicator_ratios, indicator_checks = indicator_summary(results)
     ratios.update(platform_ratios)
+    ratios.update(indicator_ratios)
     checks = {
         **crawl_checks,
         **platform_checks,
+        **indicator_checks,
         "simulator_scaling_min": ratios["simulator_scaling"] >= TARGETS["simulator_scaling_min"],
         "simulator_memory_ratio_max": ratios["simulator_memory_ratio"] <= TARGETS["simulator_memory_ratio_max"],
         "ods_scaling_min": ratios["ods_scaling"] >= TARGETS["ods_scaling_min"],
@@ -263,6 +306,13 @@ def main() -> int:
             f"{r['events']:>12,} clean: ODS scans {r['clean']['passes'].get('ods_scans')}, rows in {batch['rows_in']:,}"
             f" -> DWD {batch['dwd_rows']:,}, quarantined {batch['quarantined']:,}, merged {batch['merged']:,}"
         )
+    for r in results:
+        if r["indicators"]:
+            i = r["indicators"]
+            print(
+                f"{r['events']:>12,} indicators: {i['indicators']} for {i['days']} days ({i['rows']:,} rows) in "
+                f"Spark {i['spark_s']} s, DuckDB {i['duckdb_s']} s, pandas {i['pandas_s']} s"
+            )
     return verdict(ratios, checks, args.out / "report.json")
 
 

@@ -15,6 +15,14 @@ from ecomlab.sources.simulator import entities as shop
 pytestmark = pytest.mark.spark
 
 SIM = SimulatorConfig(events=15_000, days=2, start=date(2025, 3, 1), seed=11)
+SHOP_STAGES = [
+    "generate",
+    "land raw",
+    "load ODS",
+    "clean (ods -> dwd)",
+    "indicators (dwd -> ads -> mart)",
+    "export dashboards",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +43,7 @@ def test_every_generated_row_reaches_ods(first_run, spark):
     truth = json.loads(Path(first_run.outputs["truth file"]).read_text())
     assert ods_counts(spark) == truth["rows_written"]
     stages = {s.stage: s for s in first_run.stages}
-    assert list(stages) == ["generate", "land raw", "load ODS", "clean (ods -> dwd)", "export dashboards"]
+    assert list(stages) == SHOP_STAGES
     assert stages["generate"].rows_out == stages["land raw"].rows_out == stages["load ODS"].rows_out
     assert stages["load ODS"].rows_in == stages["load ODS"].rows_out == sum(truth["rows_written"].values())
 
@@ -67,7 +75,7 @@ def test_a_second_run_stores_nothing_new_and_duplicates_nothing(first_run, setti
 def test_the_run_report_is_written_to_the_lake(first_run, lake):
     uri = first_run.outputs["run report"]
     report = json.loads(lake.read_bytes(uri.removeprefix(lake.root_uri + "/")))
-    assert [s["stage"] for s in report["stages"]] == ["generate", "land raw", "load ODS", "clean (ods -> dwd)"]
+    assert [s["stage"] for s in report["stages"]] == SHOP_STAGES
 
 
 def test_the_main_job_imports_a_public_file_instead_of_simulating(settings, spark, datasets):
@@ -93,3 +101,16 @@ def test_the_main_job_cleans_what_it_loaded(first_run, spark, lake):
     assert 0 < dwd < stages["load ODS"].rows_out
     uri = first_run.outputs["quality report"]
     assert "PASSED" in lake.read_bytes(uri.removeprefix(lake.root_uri + "/")).decode()
+
+
+def test_the_main_job_builds_the_indicators_into_ads_and_the_mart(first_run, settings, spark):
+    from ecomlab.mart import Mart
+
+    stage = next(s for s in first_run.stages if s.stage.startswith("indicators"))
+    days = [SIM.day(d) for d in range(SIM.days)]
+    assert stage.rows_in == len(days) and stage.rows_out > 0
+    ads = spark.sql(f"SELECT count(*) FROM ads.indicator_daily WHERE dataset = 'shop' AND dt IN {tuple(days)}")
+    assert ads.first()[0] == stage.rows_out
+    mart = Mart.from_settings(settings)
+    uv = mart.read("SELECT dt, value FROM indicator_daily WHERE dataset = 'shop' AND indicator_id = 'uv' ORDER BY dt")
+    assert uv.dt.tolist() == days and (uv.value > 0).all()

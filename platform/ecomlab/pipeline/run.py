@@ -1,7 +1,8 @@
 """The main job: every stage of the platform in one process, with a summary of each.
 
 Stages so far: generate (or import) -> land raw files -> load ODS tables -> clean (ODS ->
-DWD, with quarantine and a quality report) -> export the dashboards from the mart. Each stage
+DWD, with quarantine and a quality report) -> indicators (DWD -> DWS -> ADS -> mart) -> export the
+dashboards from the mart. Each stage
 reports rows in, rows out and seconds; the run's report is written to the lake under
 `runs/<run id>/report.json`.
 """
@@ -119,10 +120,11 @@ def run_pipeline(
         plan.update(_crawl_stage(report, settings, lake, crawl_demo_items, progress))
     spark = _load_ods_stage(report, settings, lake, plan, progress, spark)
     _clean_stage(report, lake, plan, progress, spark, run_id, truth)
-    datasets = ["shop" if isinstance(source, SimulatorConfig) else source.kind] + (
-        ["crawl"] if crawl_demo_items else []
-    )
-    _dashboards_stage(report, settings, datasets, progress)
+    dataset = "shop" if isinstance(source, SimulatorConfig) else source.kind
+    datasets = [d for d in (dataset, "crawl") if _has_indicators(d, plan)]
+    if datasets:
+        _indicator_stage(report, settings, plan, progress, spark, datasets)
+    _dashboards_stage(report, settings, [dataset] + (["crawl"] if crawl_demo_items else []), progress)
 
     report.outputs["warehouse"] = settings.warehouse_root
     report.outputs["ODS tables"] = ", ".join(sorted(e.qualified_ods_table for e in plan))
@@ -241,6 +243,44 @@ def _dashboards_stage(report: RunReport, settings: Settings, datasets: list[str]
         stage.rows_out = len(result.pages)
         stage.detail = {"datasets": result.datasets, "empty_panels": result.empty_panels}
     report.outputs["dashboards"] = str(result.index)
+
+
+def _has_indicators(dataset: str, plan: dict[RawEntity, list[str]]) -> bool:
+    from ecomlab.indicators.dws import ADAPTERS
+
+    return dataset in ADAPTERS and any(e.ods_table in ADAPTERS[dataset].tables for e in plan)
+
+
+def _indicator_stage(
+    report: RunReport,
+    settings: Settings,
+    plan: dict[RawEntity, list[str]],
+    progress: Progress,
+    spark,
+    datasets: list[str],
+) -> None:
+    from ecomlab.indicators.stage import event_days, run_indicators
+    from ecomlab.mart import Mart
+
+    with _stage(report, "indicators (dwd -> ads -> mart)") as stage:
+        mart = Mart.from_settings(settings)
+        try:
+            for dataset in datasets:
+                # The days this run loaded; for an import, the days its records cover.
+                loaded = sorted({d for e, days in plan.items() if e.ods_table.startswith(dataset) for d in days})
+                days = loaded if dataset in ("shop", "crawl") and loaded else event_days(spark, dataset)
+                with progress.task(f"build {dataset} indicators", total=3, unit="steps") as advance:
+                    result = run_indicators(spark, mart, dataset, days, advance)
+                stage.rows_in += len(result.days)
+                stage.rows_out += result.rows
+                stage.detail[dataset] = {
+                    "days": len(result.days),
+                    "indicators": result.indicators,
+                    "null_with_reason": result.nulls,
+                }
+        finally:
+            mart.dispose()
+    report.outputs["indicators"] = f"ads.indicator_daily and the mart's indicator_daily ({', '.join(datasets)})"
 
 
 def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:

@@ -1,0 +1,406 @@
+"""The DWS layer: daily summaries per subject, built once per run and shared by the indicators.
+
+Each data set has an adapter that turns its DWD tables into summaries of the same shape
+(a `day` column, 'YYYY-MM-DD', and per-subject measures): one pass over the day's
+partitions per subject, cached, then read by many indicators. An indicator is computed for
+a data set when every summary it reads exists for it.
+
+Summaries:
+- dws_session: one row per visit (session) of the day
+- dws_visitor_day: one row per visitor and day, with funnel flags and first day seen
+- dws_vfirst: each visitor's first day (history up to the last day)
+- dws_page: page views, exits and dwell per page type and day
+- dws_hour: events and visitors per hour and day
+- dws_order: one row per order placed on the day, with its lines' quantity, revenue, cost
+- dws_payment: payments of the day with their order's customer and units
+- dws_customer_day: one row per customer and purchase day (365 days of history), first purchase day
+- dws_item: views, cart adds, units sold, revenue, cost and stock per item and day
+- dws_campaign_day: visits, visitors, new visitors, registrations, orders, paid amount, cost per campaign and day
+- dws_feedback: reviews, negative reviews, complaints, refunds per day
+- dws_market: sales and visitors per site and day (ours is 'shop')
+- dws_restock: restocks received per day with their lead time
+- dws_crawl_match: per crawl day and item, our crawled price and the competitors' (items on both)
+- dws_crawl_product: per crawl day, site and item, rating, stock and reviews seen
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+HISTORY_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Window:
+    """The requested days, the span the summaries cover (each day and the day before) and history."""
+
+    days: tuple[str, ...]
+
+    @property
+    def span(self) -> tuple[str, ...]:
+        before = {(date.fromisoformat(d) - timedelta(days=1)).isoformat() for d in self.days}
+        return tuple(sorted(set(self.days) | before))
+
+    @property
+    def last(self) -> str:
+        return max(self.days)
+
+    @property
+    def history_start(self) -> str:
+        return (date.fromisoformat(min(self.days)) - timedelta(days=HISTORY_DAYS)).isoformat()
+
+    def calendar(self) -> pd.DataFrame:
+        """Every day from history start to the last day: index (days since 1970), month, month start."""
+        first, last = date.fromisoformat(self.history_start), date.fromisoformat(self.last)
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        return pd.DataFrame(
+            {
+                "day": [d.isoformat() for d in days],
+                "day_index": [(d - date(1970, 1, 1)).days for d in days],
+                "month": [d.isoformat()[:7] for d in days],
+                "prev_day": [(d - timedelta(days=1)).isoformat() for d in days],
+            }
+        )
+
+
+def sql_list(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class Adapter:
+    """A data set's DWD tables -> DWS summaries."""
+
+    dataset: str
+    tables: tuple[str, ...]
+    snapshots: tuple[str, ...] = ()
+    # Facts that may rightly have no row on a day (no refund, no campaign running): present
+    # whenever the data set's main table has the day.
+    sparse: tuple[str, ...] = ()
+    main: str = ""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+
+    def t(self, name: str) -> str:
+        return self.engine.table(name)
+
+    def views(self, w: Window) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def day_availability(self, w: Window) -> str:
+        """SQL of (source, day) pairs: which DWD table has rows for which day of the span."""
+        raise NotImplementedError
+
+
+class ShopAdapter(Adapter):
+    dataset = "shop"
+    tables = (
+        "shop_events",
+        "shop_orders",
+        "shop_order_items",
+        "shop_payments",
+        "shop_refunds",
+        "shop_reviews",
+        "shop_complaints",
+        "shop_inventory",
+        "shop_restocks",
+        "shop_ad_spend",
+        "shop_market",
+        "shop_items",
+        "shop_users",
+    )
+    snapshots = ("shop_items", "shop_users")
+    sparse = ("shop_ad_spend", "shop_refunds", "shop_reviews", "shop_complaints", "shop_restocks")
+    main = "shop_events"
+
+    def day_availability(self, w: Window) -> str:
+        parts = []
+        for table in self.tables:
+            if not self.engine.has_table(table):
+                continue
+            if table in self.sparse:
+                continue
+            if table in self.snapshots:
+                # A snapshot describes every day of its window: present when it has rows at all.
+                parts.append(
+                    f"SELECT DISTINCT 'dwd.{table}' AS source, c.day FROM cal c "
+                    f"JOIN (SELECT count(*) AS n FROM {self.t(table)}) s ON s.n > 0 "
+                    f"WHERE c.day IN ({sql_list(w.span)})"
+                )
+            else:
+                parts.append(
+                    f"SELECT DISTINCT 'dwd.{table}' AS source, dt AS day FROM {self.t(table)} "
+                    f"WHERE dt IN ({sql_list(w.span)})"
+                )
+        return " UNION ALL ".join(parts)
+
+    def views(self, w: Window) -> list[tuple[str, str]]:
+        span, last, hist = sql_list(w.span), w.last, w.history_start
+        t = self.t
+        latest = "WHERE dt = (SELECT max(dt) FROM {0})"
+        items = (
+            "SELECT item_id, category_id, brand_id, CAST(price AS DOUBLE) AS price, CAST(cost AS DOUBLE) AS cost "
+            f"FROM {t('shop_items')} {latest.format(t('shop_items'))}"
+        )
+        users = (
+            "SELECT user_id, CAST(CAST(registered_at AS DATE) AS STRING) AS reg_day "
+            f"FROM {t('shop_users')} {latest.format(t('shop_users'))}"
+        )
+        session = f"""
+            SELECT s.*, f.first_day, u.reg_day FROM (
+              SELECT e.dt AS day, e.session_id, min(e.visitor_id) AS visitor_id, min(e.user_id) AS user_id,
+                min(e.channel) AS channel, min(e.campaign_id) AS campaign_id,
+                sum(CASE WHEN e.event_type = 'page_view' THEN 1 ELSE 0 END) AS page_views,
+                sum(CASE WHEN e.event_type = 'cart_add' THEN 1 ELSE 0 END) AS cart_adds
+              FROM {t("shop_events")} e WHERE e.dt IN ({span}) GROUP BY e.dt, e.session_id
+            ) s
+            LEFT JOIN dws_vfirst f ON f.visitor_id = s.visitor_id
+            LEFT JOIN dws_users u ON u.user_id = s.user_id"""
+        order = f"""
+            SELECT o.dt AS day, o.order_id, o.user_id, o.session_id, o.channel, o.campaign_id, o.status,
+              CAST(o.total_amount AS DOUBLE) AS amount, CASE WHEN o.status = 'paid' THEN 1 ELSE 0 END AS is_paid,
+              coalesce(l.qty, 0) AS qty, coalesce(l.line_amount, 0) AS line_amount,
+              coalesce(l.cost_amount, 0) AS cost_amount
+            FROM {t("shop_orders")} o
+            LEFT JOIN (
+              SELECT oi.order_id, sum(oi.quantity) AS qty,
+                sum(oi.quantity * CAST(oi.unit_price AS DOUBLE)) AS line_amount,
+                sum(oi.quantity * i.cost) AS cost_amount
+              FROM {t("shop_order_items")} oi LEFT JOIN dws_items i ON i.item_id = oi.item_id
+              WHERE oi.dt IN ({span}) GROUP BY oi.order_id
+            ) l ON l.order_id = o.order_id
+            WHERE o.dt IN ({span})"""
+        visitor_day = """
+            SELECT s.day, s.visitor_id, min(s.user_id) AS user_id, min(s.first_day) AS first_day,
+              count(*) AS sessions, sum(s.page_views) AS page_views, sum(s.cart_adds) AS cart_adds,
+              CASE WHEN sum(s.page_views) > 0 THEN 1 ELSE 0 END AS viewed,
+              CASE WHEN sum(s.cart_adds) > 0 THEN 1 ELSE 0 END AS carted,
+              max(CASE WHEN o.order_id IS NOT NULL THEN 1 ELSE 0 END) AS ordered,
+              max(coalesce(o.is_paid, 0)) AS paid
+            FROM dws_session s LEFT JOIN dws_order o ON o.session_id = s.session_id AND o.day = s.day
+            GROUP BY s.day, s.visitor_id"""
+        page = f"""
+            SELECT dt AS day, page_type, count(*) AS views, sum(is_exit) AS exits,
+              sum(CASE WHEN dwell_seconds IS NOT NULL THEN dwell_seconds ELSE 0 END) AS dwell_seconds,
+              sum(CASE WHEN dwell_seconds IS NOT NULL THEN 1 ELSE 0 END) AS dwell_pages
+            FROM {t("shop_events")} WHERE dt IN ({span}) AND event_type = 'page_view' GROUP BY dt, page_type"""
+        hour = f"""
+            SELECT dt AS day, hour(event_time) AS hour, count(*) AS events, count(DISTINCT visitor_id) AS visitors
+            FROM {t("shop_events")} WHERE dt IN ({span}) GROUP BY dt, hour(event_time)"""
+        payment = f"""
+            SELECT p.dt AS day, p.payment_id, p.order_id, o.user_id, CAST(p.amount AS DOUBLE) AS amount, o.qty
+            FROM {t("shop_payments")} p LEFT JOIN dws_order o ON o.order_id = p.order_id
+            WHERE p.dt IN ({span})"""
+        customer = f"""
+            SELECT c.day, c.customer_id, c.orders, c.amount, k.day_index, k.month, f.first_day FROM (
+              SELECT dt AS day, user_id AS customer_id, count(*) AS orders, sum(CAST(total_amount AS DOUBLE)) AS amount
+              FROM {t("shop_orders")} WHERE status = 'paid' AND dt >= '{hist}' AND dt <= '{last}'
+              GROUP BY dt, user_id
+            ) c
+            JOIN cal k ON k.day = c.day
+            JOIN (
+              SELECT user_id AS customer_id, min(dt) AS first_day FROM {t("shop_orders")}
+              WHERE status = 'paid' AND dt <= '{last}' GROUP BY user_id
+            ) f ON f.customer_id = c.customer_id"""
+        item = f"""
+            SELECT a.day, a.item_id, i.category_id, i.brand_id, i.cost, sum(a.views) AS views, sum(a.carts) AS carts,
+              sum(a.qty) AS qty, sum(a.revenue) AS revenue, sum(a.qty * i.cost) AS cogs,
+              sum(a.stock) AS stock, sum(a.in_inventory) AS in_inventory
+            FROM (
+              SELECT dt AS day, item_id,
+                CASE WHEN event_type = 'page_view' THEN 1 ELSE 0 END AS views,
+                CASE WHEN event_type = 'cart_add' THEN 1 ELSE 0 END AS carts,
+                0 AS qty, CAST(0 AS DOUBLE) AS revenue, 0 AS stock, 0 AS in_inventory
+              FROM {t("shop_events")} WHERE dt IN ({span}) AND item_id IS NOT NULL
+              UNION ALL
+              SELECT oi.dt, oi.item_id, 0, 0, oi.quantity, oi.quantity * CAST(oi.unit_price AS DOUBLE), 0, 0
+              FROM {t("shop_order_items")} oi
+              JOIN {t("shop_orders")} o ON o.order_id = oi.order_id AND o.dt = oi.dt AND o.status = 'paid'
+              WHERE oi.dt IN ({span}) AND o.dt IN ({span})
+              UNION ALL
+              SELECT dt, item_id, 0, 0, 0, CAST(0 AS DOUBLE), stock_on_hand, 1
+              FROM {t("shop_inventory")} WHERE dt IN ({span})
+            ) a LEFT JOIN dws_items i ON i.item_id = a.item_id
+            GROUP BY a.day, a.item_id, i.category_id, i.brand_id, i.cost"""
+        campaign = f"""
+            SELECT coalesce(v.day, a.day) AS day, coalesce(v.campaign_id, a.campaign_id) AS campaign_id,
+              coalesce(v.channel, a.channel) AS channel, coalesce(v.visits, 0) AS visits,
+              coalesce(v.visitors, 0) AS visitors, coalesce(v.new_visitors, 0) AS new_visitors,
+              coalesce(v.new_registrations, 0) AS new_registrations, coalesce(v.orders, 0) AS orders,
+              coalesce(v.paid_amount, 0) AS paid_amount, coalesce(a.cost, 0) AS cost
+            FROM (
+              SELECT s.day, s.campaign_id, min(s.channel) AS channel, count(*) AS visits,
+                count(DISTINCT s.visitor_id) AS visitors,
+                count(DISTINCT CASE WHEN s.first_day = s.day THEN s.visitor_id END) AS new_visitors,
+                count(DISTINCT CASE WHEN s.reg_day = s.day THEN s.user_id END) AS new_registrations,
+                sum(CASE WHEN o.order_id IS NOT NULL THEN 1 ELSE 0 END) AS orders,
+                sum(CASE WHEN o.is_paid = 1 THEN o.amount ELSE 0 END) AS paid_amount
+              FROM dws_session s LEFT JOIN dws_order o ON o.session_id = s.session_id AND o.day = s.day
+              WHERE s.campaign_id IS NOT NULL GROUP BY s.day, s.campaign_id
+            ) v
+            FULL OUTER JOIN (
+              SELECT dt AS day, campaign_id, min(channel) AS channel, sum(CAST(cost AS DOUBLE)) AS cost
+              FROM {t("shop_ad_spend")} WHERE dt IN ({span}) GROUP BY dt, campaign_id
+            ) a ON a.day = v.day AND a.campaign_id = v.campaign_id"""
+        feedback = f"""
+            SELECT day, sum(reviews) AS reviews, sum(negative) AS negative_reviews, sum(complaints) AS complaints,
+              sum(refunds) AS refunds
+            FROM (
+              SELECT dt AS day, 1 AS reviews, CASE WHEN rating <= 2 THEN 1 ELSE 0 END AS negative,
+                0 AS complaints, 0 AS refunds FROM {t("shop_reviews")} WHERE dt IN ({span})
+              UNION ALL SELECT dt, 0, 0, 1, 0 FROM {t("shop_complaints")} WHERE dt IN ({span})
+              UNION ALL SELECT dt, 0, 0, 0, 1 FROM {t("shop_refunds")} WHERE dt IN ({span})
+            ) f GROUP BY day"""
+        market = f"""
+            SELECT dt AS day, site, sum(CAST(sales_amount AS DOUBLE)) AS sales, sum(visitors) AS visitors
+            FROM {t("shop_market")} WHERE dt IN ({span}) GROUP BY dt, site
+            UNION ALL
+            SELECT s.day, 'shop', s.sales, v.visitors FROM
+              (SELECT day, sum(CASE WHEN is_paid = 1 THEN line_amount ELSE 0 END) AS sales
+               FROM dws_order GROUP BY day) s
+              JOIN (SELECT day, count(*) AS visitors FROM dws_visitor_day GROUP BY day) v ON v.day = s.day"""
+        lead = f"{self.engine.epoch('received_at')} - {self.engine.epoch('ordered_at')}"
+        restock = f"""
+            SELECT dt AS day, restock_id, ({lead}) / CAST(86400 AS DOUBLE) AS lead_days
+            FROM {t("shop_restocks")} WHERE dt IN ({span}) AND ordered_at IS NOT NULL"""
+        vfirst = (
+            f"SELECT visitor_id, min(dt) AS first_day FROM {t('shop_events')} WHERE dt <= '{last}' GROUP BY visitor_id"
+        )
+        return [
+            ("dws_items", items),
+            ("dws_users", users),
+            ("dws_vfirst", vfirst),
+            ("dws_session", session),
+            ("dws_order", order),
+            ("dws_visitor_day", visitor_day),
+            ("dws_page", page),
+            ("dws_hour", hour),
+            ("dws_payment", payment),
+            ("dws_customer_day", customer),
+            ("dws_item", item),
+            ("dws_campaign_day", campaign),
+            ("dws_feedback", feedback),
+            ("dws_market", market),
+            ("dws_restock", restock),
+        ]
+
+
+class TaobaoAdapter(Adapter):
+    """Taobao UserBehavior: a visitor is a user; their day is China's (UTC+8, no daylight saving)."""
+
+    dataset = "taobao"
+    tables = ("taobao_user_behavior",)
+    main = "taobao_user_behavior"
+
+    def _events(self) -> str:
+        local = "(`timestamp` + INTERVAL 8 HOUR)" if self.engine.name == "spark" else '("timestamp" + INTERVAL 8 HOUR)'
+        return (
+            f"(SELECT user_id, item_id, behavior_type, CAST(CAST({local} AS DATE) AS STRING) AS day, "
+            f"hour({local}) AS hour FROM {self.t('taobao_user_behavior')})"
+        )
+
+    def day_availability(self, w: Window) -> str:
+        return (
+            f"SELECT DISTINCT 'dwd.taobao_user_behavior' AS source, day FROM {self._events()} b "
+            f"WHERE day IN ({sql_list(w.span)})"
+        )
+
+    def views(self, w: Window) -> list[tuple[str, str]]:
+        span, last = sql_list(w.span), w.last
+        events = self._events()
+        vfirst = (
+            f"SELECT CAST(user_id AS STRING) AS visitor_id, min(day) AS first_day FROM {events} b "
+            f"WHERE day <= '{last}' GROUP BY user_id"
+        )
+        visitor_day = f"""
+            SELECT b.day, CAST(b.user_id AS STRING) AS visitor_id, b.user_id, min(f.first_day) AS first_day,
+              sum(CASE WHEN behavior_type = 'pv' THEN 1 ELSE 0 END) AS page_views,
+              sum(CASE WHEN behavior_type = 'cart' THEN 1 ELSE 0 END) AS cart_adds,
+              max(CASE WHEN behavior_type = 'pv' THEN 1 ELSE 0 END) AS viewed,
+              max(CASE WHEN behavior_type = 'cart' THEN 1 ELSE 0 END) AS carted,
+              max(CASE WHEN behavior_type = 'buy' THEN 1 ELSE 0 END) AS ordered,
+              max(CASE WHEN behavior_type = 'buy' THEN 1 ELSE 0 END) AS paid
+            FROM {events} b LEFT JOIN dws_vfirst f ON f.visitor_id = CAST(b.user_id AS STRING)
+            WHERE b.day IN ({span}) GROUP BY b.day, b.user_id"""
+        hour = f"""
+            SELECT day, hour, count(*) AS events, count(DISTINCT user_id) AS visitors
+            FROM {events} b WHERE day IN ({span}) GROUP BY day, hour"""
+        return [("dws_vfirst", vfirst), ("dws_visitor_day", visitor_day), ("dws_hour", hour)]
+
+
+class CdnowAdapter(Adapter):
+    """CDNOW purchases: a customer's purchase day is the record's date."""
+
+    dataset = "cdnow"
+    tables = ("cdnow_purchases",)
+    main = "cdnow_purchases"
+
+    def day_availability(self, w: Window) -> str:
+        return (
+            f"SELECT DISTINCT 'dwd.cdnow_purchases' AS source, CAST(date AS STRING) AS day "
+            f"FROM {self.t('cdnow_purchases')} WHERE CAST(date AS STRING) IN ({sql_list(w.span)})"
+        )
+
+    def views(self, w: Window) -> list[tuple[str, str]]:
+        last, hist = w.last, w.history_start
+        customer = f"""
+            SELECT c.day, c.customer_id, c.orders, c.amount, k.day_index, k.month, f.first_day FROM (
+              SELECT CAST(date AS STRING) AS day, customer_id, count(*) AS orders,
+                sum(CAST(dollar_value AS DOUBLE)) AS amount
+              FROM {self.t("cdnow_purchases")}
+              WHERE CAST(date AS STRING) >= '{hist}' AND CAST(date AS STRING) <= '{last}'
+              GROUP BY CAST(date AS STRING), customer_id
+            ) c
+            JOIN cal k ON k.day = c.day
+            JOIN (
+              SELECT customer_id, min(CAST(date AS STRING)) AS first_day FROM {self.t("cdnow_purchases")}
+              WHERE CAST(date AS STRING) <= '{last}' GROUP BY customer_id
+            ) f ON f.customer_id = c.customer_id"""
+        return [("dws_customer_day", customer)]
+
+
+class CrawlAdapter(Adapter):
+    """Crawled product pages: our shop's prices (crawl_prices) and the competitors' (crawl_competitor_prices).
+
+    A page crawled by both crawlers, or twice, counts once: prices and ratings are averaged,
+    stock is the lowest seen, per day, site and item.
+    """
+
+    dataset = "crawl"
+    tables = ("crawl_products", "crawl_prices", "crawl_reviews", "crawl_competitor_prices")
+    sparse = ("crawl_reviews",)
+    main = "crawl_products"
+
+    def day_availability(self, w: Window) -> str:
+        return " UNION ALL ".join(
+            f"SELECT DISTINCT 'dwd.{table}' AS source, dt AS day FROM {self.t(table)} WHERE dt IN ({sql_list(w.span)})"
+            for table in self.tables
+            if table not in self.sparse and self.engine.has_table(table)
+        )
+
+    def views(self, w: Window) -> list[tuple[str, str]]:
+        span, t = sql_list(w.span), self.t
+        match = f"""
+            SELECT o.day, o.item_id, o.price AS own_price, c.price AS competitor_price FROM
+              (SELECT dt AS day, item_id, avg(CAST(price AS DOUBLE)) AS price FROM {t("crawl_prices")}
+               WHERE dt IN ({span}) GROUP BY dt, item_id) o
+            JOIN
+              (SELECT dt AS day, item_id, avg(CAST(price AS DOUBLE)) AS price FROM {t("crawl_competitor_prices")}
+               WHERE dt IN ({span}) GROUP BY dt, item_id) c
+            ON c.day = o.day AND c.item_id = o.item_id
+            WHERE c.price > 0"""
+        product = f"""
+            SELECT p.day, p.site, p.item_id, p.rating, p.stock, coalesce(r.reviews, 0) AS reviews FROM
+              (SELECT dt AS day, site, item_id, avg(CAST(rating AS DOUBLE)) AS rating, min(stock) AS stock
+               FROM {t("crawl_products")} WHERE dt IN ({span}) GROUP BY dt, site, item_id) p
+            LEFT JOIN
+              (SELECT dt AS day, site, item_id, count(DISTINCT review_id) AS reviews FROM {t("crawl_reviews")}
+               WHERE dt IN ({span}) GROUP BY dt, site, item_id) r
+            ON r.day = p.day AND r.site = p.site AND r.item_id = p.item_id"""
+        return [("dws_crawl_match", match), ("dws_crawl_product", product)]
+
+
+ADAPTERS = {a.dataset: a for a in (ShopAdapter, TaobaoAdapter, CdnowAdapter, CrawlAdapter)}

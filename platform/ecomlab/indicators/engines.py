@@ -1,0 +1,93 @@
+"""Where the indicator SQL runs: Spark (the platform) or DuckDB (benchmarks), behind one API.
+
+The DWS and indicator SQL is written once in the subset both dialects share; an engine
+resolves DWD table names, materialises summary views and returns small results as pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+class SparkEngine:
+    name = "spark"
+
+    def __init__(self, spark) -> None:
+        self.spark = spark
+        self._cached: list = []
+
+    def table(self, name: str) -> str:
+        return f"dwd.{name}"
+
+    def has_table(self, name: str) -> bool:
+        return self.spark.catalog.tableExists(f"dwd.{name}")
+
+    def epoch(self, column: str) -> str:
+        return f"unix_timestamp({column})"
+
+    def view(self, name: str, sql: str, cache: bool = True) -> None:
+        frame = self.spark.sql(sql)
+        if cache:
+            # Summaries are read by many indicators: compute each once.
+            frame = frame.persist()
+            self._cached.append(frame)
+        frame.createOrReplaceTempView(name)
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.spark.createDataFrame(frame).createOrReplaceTempView(name)
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.spark.sql(sql).toPandas()
+
+    def release(self) -> None:
+        for frame in self._cached:
+            frame.unpersist()
+        self._cached.clear()
+
+
+@dataclass
+class DuckDBEngine:
+    """DuckDB over the warehouse's Parquet files (hive-partitioned by dt)."""
+
+    dwd_root: str
+    connection: object = None
+    name: str = "duckdb"
+    _tables: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        import duckdb
+
+        self.dwd_root = self.dwd_root.removeprefix("file://").rstrip("/")
+        self.connection = self.connection or duckdb.connect()
+        self.connection.execute("SET TimeZone = 'UTC'")
+
+    def _path(self, name: str) -> str:
+        return f"{self.dwd_root}/{name}"
+
+    def table(self, name: str) -> str:
+        options = "hive_partitioning = true, hive_types_autocast = false, union_by_name = true"
+        return f"read_parquet('{self._path(name)}/*/*.parquet', {options})"
+
+    def has_table(self, name: str) -> bool:
+        from pathlib import Path
+
+        return any(Path(self._path(name)).glob("*/*.parquet"))
+
+    def epoch(self, column: str) -> str:
+        return f"epoch({column})"
+
+    def view(self, name: str, sql: str, cache: bool = True) -> None:
+        kind = "TABLE" if cache else "VIEW"
+        self.connection.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}")
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.connection.register(f"{name}_frame", frame)
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.connection.execute(sql).df()
+
+    def release(self) -> None:
+        pass
