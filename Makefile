@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CRAWLER_JS := platform/ecomlab/collection/dynamic
 NODE_STAMP := $(CRAWLER_JS)/node_modules/.installed
 
-.PHONY: run test test-fast bench lint java browser install clean
+.PHONY: run test test-fast bench lint java browser install provisioning-tools clean
 
 $(STAMP): pyproject.toml requirements.lock infra/scripts/bootstrap-venv.sh
 	infra/scripts/bootstrap-venv.sh
@@ -26,16 +26,20 @@ browser:
 java:
 	@infra/scripts/ensure-java.sh
 
+# Vagrant, Ansible and ansible-lint (own venv, hash-checked lock) and the node harness's tools.
+provisioning-tools:
+	@ECOMLAB_NSPAWN_TOOLS=1 infra/scripts/ensure-provisioning-tools.sh
+
 run: install java
 	$(BIN)/ecomlab run
 
 # Fast tier first (fails early), then the slow tier; both always run in `make test`.
-test: install java browser
+test: install java browser provisioning-tools
 	$(BIN)/ruff check platform jobs dags tests
 	$(BIN)/pytest -m "not slow"
 	$(BIN)/pytest -m slow
 
-test-fast: install java browser
+test-fast: install java browser provisioning-tools
 	$(BIN)/pytest -m "not slow"
 
 bench: install java browser
