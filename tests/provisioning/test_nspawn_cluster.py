@@ -127,7 +127,7 @@ def test_smoke_test_passes_with_a_spark_job_across_the_workers(provisioned):
 
 def test_the_metastore_answers_from_another_node(provisioned):
     probe = "import socket; s = socket.create_connection(('192.168.56.11', 9083), 5); print('open')"
-    result = provisioned.ssh("worker1", f"/opt/ecomlab/bin/python -c \"{probe}\"")
+    result = provisioned.ssh("worker1", f'/opt/ecomlab/bin/python -c "{probe}"')
     assert result.stdout.strip() == "open", result.stderr
 
 
@@ -173,7 +173,7 @@ def test_add_node_joins_a_worker_that_spark_and_dask_see(provisioned):
     assert workers == {"192.168.56.21", "192.168.56.22", "192.168.56.23"}
     dask = provisioned.ssh(
         "master1",
-        "/opt/ecomlab/bin/python -c \"from distributed import Client; "
+        '/opt/ecomlab/bin/python -c "from distributed import Client; '
         "c = Client('tcp://192.168.56.11:8786', timeout=30); "
         "print(sorted(w['name'] for w in c.scheduler_info()['workers'].values()))\"",
     )
