@@ -106,6 +106,22 @@ class Cluster:
         (repo / "Packages").write_text(packages)
         return repo
 
+    def wheelhouse(self) -> Path:
+        """The locked Python distributions (and the build tools for the sdists among them)."""
+        wheels = IMAGE_CACHE / "serve" / "wheels"
+        if (wheels / ".complete").exists():
+            return wheels
+        wheels.mkdir(parents=True, exist_ok=True)
+        log("downloading the locked Python distributions")
+        lock = REPO / "ansible" / "files" / "python" / "ecomlab.lock"
+        pip = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", str(wheels)]
+        sh(*pip, "--require-hashes", "--no-deps", "-r", str(lock))
+        tools = [line.split(" ")[0] for line in (REPO / "infra" / "provisioning" / "requirements.lock").read_text()
+                 .splitlines() if line.startswith(("setuptools==", "wheel=="))]  # fmt: skip
+        sh(*pip, "--no-deps", *tools)
+        (wheels / ".complete").touch()
+        return wheels
+
     # -- network ----------------------------------------------------------------------
     def network(self) -> None:
         sh("ip", "netns", "add", SWITCH_NS)
@@ -158,6 +174,12 @@ class Cluster:
         )
         for listing in (merged / "etc" / "apt" / "sources.list.d").glob("*"):
             listing.unlink()
+        # Forget the image's package lists, and look old, so the first apt task updates from the local repository.
+        lists = merged / "var" / "lib" / "apt" / "lists"
+        for entry in lists.glob("*"):
+            if entry.is_file():
+                entry.unlink()
+        os.utime(lists, (0, 0))
         ssh_dir = merged / "root" / ".ssh"
         ssh_dir.mkdir(mode=0o700, exist_ok=True)
         (ssh_dir / "authorized_keys").write_text(public_key)
@@ -218,6 +240,7 @@ def up(nodes: list[Node], gateway: str) -> Cluster:
     try:
         image = cluster.image()
         cluster.apt_repository(image)
+        cluster.wheelhouse()
         key = controller_key()
         cluster.network()
         cluster.serve()
