@@ -89,18 +89,25 @@ class Cluster:
             return repo
         repo.mkdir(parents=True, exist_ok=True)
         log("downloading the nodes' packages into the local apt repository")
+        # A throw-away overlay of the image (a copy would try to read its device nodes).
         scratch = IMAGE_CACHE / "apt-scratch"
         shutil.rmtree(scratch, ignore_errors=True)
-        shutil.copytree(image, scratch, symlinks=True)
+        for part in ("upper", "work", "merged"):
+            (scratch / part).mkdir(parents=True)
+        root = scratch / "merged"
+        sh("mount", "-t", "overlay", "overlay", "-o",
+           f"lowerdir={image},upperdir={scratch / 'upper'},workdir={scratch / 'work'}", str(root))  # fmt: skip
         try:
-            shutil.copy("/etc/resolv.conf", scratch / "etc" / "resolv.conf")
-            (scratch / "etc" / "apt" / "sources.list").write_text(f"deb {MIRROR} bookworm main\n")
-            sh("chroot", str(scratch), "apt-get", "update", "-qq")
-            sh("chroot", str(scratch), "apt-get", "install", "-y", "-qq", "--download-only", *NODE_PACKAGES,
-               env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
-            for deb in (scratch / "var" / "cache" / "apt" / "archives").glob("*.deb"):
-                shutil.move(str(deb), repo / deb.name)
+            (root / "etc" / "resolv.conf").unlink(missing_ok=True)
+            shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")
+            (root / "etc" / "apt" / "sources.list").write_text(f"deb {MIRROR} bookworm main\n")
+            sh("chroot", str(root), "apt-get", "update", "-qq")
+            sh("chroot", str(root), "apt-get", "install", "-y", "-qq", "--download-only", *NODE_PACKAGES,
+               env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)  # fmt: skip
+            for deb in (root / "var" / "cache" / "apt" / "archives").glob("*.deb"):
+                shutil.copy(deb, repo / deb.name)
         finally:
+            sh("umount", str(root), check=False)
             shutil.rmtree(scratch, ignore_errors=True)
         packages = sh("dpkg-scanpackages", "--multiversion", ".", cwd=repo, capture_output=True).stdout
         (repo / "Packages").write_text(packages)
