@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 import pytest
@@ -27,6 +28,7 @@ UNAVAILABLE_GROUPS = ("namenode", "journalnode", "datanode", "resourcemanager", 
 def load_harness():
     spec = importlib.util.spec_from_file_location("nspawn_cluster", REPO / "infra" / "nspawn" / "cluster.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
