@@ -9,7 +9,7 @@ NODE_STAMP := $(CRAWLER_JS)/node_modules/.installed
 DASHBOARDS_JS := platform/ecomlab/dashboards/js
 ECHARTS_STAMP := $(DASHBOARDS_JS)/node_modules/.installed
 
-.PHONY: run test test-fast bench lint java browser postgres install clean
+.PHONY: run test test-fast test-nodes bench lint java browser postgres install provisioning-tools clean
 
 $(STAMP): pyproject.toml requirements.lock infra/scripts/bootstrap-venv.sh
 	infra/scripts/bootstrap-venv.sh
@@ -38,17 +38,25 @@ java:
 postgres:
 	@infra/scripts/ensure-postgres.sh
 
+# Vagrant, Ansible and ansible-lint (own venv, hash-checked lock) and the node harness's tools.
+provisioning-tools:
+	@ECOMLAB_NSPAWN_TOOLS=1 infra/scripts/ensure-provisioning-tools.sh
+
 run: install java
 	$(BIN)/ecomlab run
 
 # Fast tier first (fails early), then the slow tier; both always run in `make test`.
-test: install java browser postgres
+test: install java browser postgres provisioning-tools
 	$(BIN)/ruff check platform jobs dags tests
 	$(BIN)/ruff check --select AIR dags
 	$(BIN)/pytest -m "not slow"
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m "slow and not nodes"
 
-test-fast: install java browser
+# The Ansible roles on real nodes (root, systemd-nspawn): not yet part of `make test`.
+test-nodes: install provisioning-tools
+	$(BIN)/pytest -m nodes
+
+test-fast: install java browser provisioning-tools
 	$(BIN)/pytest -m "not slow"
 
 bench: install java browser postgres
