@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ecomlab.mining.cli import mine_app
 from ecomlab.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ config_app = typer.Typer(help="Show or check the configuration.", no_args_is_hel
 app.add_typer(config_app, name="config")
 shop_app = typer.Typer(help="The demo web shop that labs and tests crawl.", no_args_is_help=True)
 app.add_typer(shop_app, name="shop")
+app.add_typer(mine_app, name="mine")
 console = Console()
 err = Console(stderr=True)
 
