@@ -104,3 +104,75 @@ def clv_command(
             f"customer {row.customer_id}: {row.expected_purchases:.2f} purchases, "
             f"{row.expected_value:.2f} expected value in {horizon_weeks:g} weeks"
         )
+
+
+DatasetOption = Annotated[
+    str, typer.Option(help="Data set in DWD: shop, taobao (behaviour, recommend) or cdnow (segment).")
+]
+
+
+def _run_task(task: str, dataset: str, run_dt: str | None, dt: list[str] | None) -> None:
+    from datetime import UTC, datetime
+
+    from ecomlab.mart import Mart
+    from ecomlab.mining.tasks import RUNNERS
+
+    settings, spark = _spark(f"ecomlab-mine-{task}")
+    mart = Mart.from_settings(settings)
+    day = run_dt or datetime.now(UTC).date().isoformat()
+    try:
+        outcome = RUNNERS[task](spark, mart, dataset, day, days=dt or None)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        mart.dispose()
+    for table, rows in outcome.rows.items():
+        console.print(f"{table}: {rows:,} rows ({dataset}, {day})")
+    for key, value in outcome.summary.items():
+        console.print(f"{key}: {value}", highlight=False, soft_wrap=True)
+
+
+RunDtOption = Annotated[str | None, typer.Option("--run-dt", help="Day the results are stored under (default today).")]
+DayOption = Annotated[list[str] | None, typer.Option("--dt", help="DWD day to read (repeatable; default all).")]
+
+
+@mine_app.command("behaviour")
+def behaviour_command(dataset: DatasetOption = "shop", run_dt: RunDtOption = None, dt: DayOption = None) -> None:
+    """Sessions, funnel, paths before purchase, hourly/weekday activity and cohort retention."""
+    _run_task("behaviour", dataset, run_dt, dt)
+
+
+@mine_app.command("segment")
+def segment_command(dataset: DatasetOption = "shop", run_dt: RunDtOption = None, dt: DayOption = None) -> None:
+    """RFM scores and K-means segments (k by silhouette), with segment profiles."""
+    _run_task("segment", dataset, run_dt, dt)
+
+
+@mine_app.command("recommend")
+def recommend_command(dataset: DatasetOption = "shop", run_dt: RunDtOption = None, dt: DayOption = None) -> None:
+    """ALS (implicit) against popularity: P@10, R@10, NDCG@10, and top-N per user."""
+    _run_task("recommend", dataset, run_dt, dt)
+
+
+@mine_app.command("stream")
+def stream_command(
+    events: Annotated[
+        str | None, typer.Option(help="Events landing directory or glob (default: the lake's raw zone).")
+    ] = None,
+    orders: Annotated[
+        str | None, typer.Option(help="Orders landing directory or glob (default: the lake's raw zone).")
+    ] = None,
+    available_now: Annotated[bool, typer.Option("--available-now", help="Process what has landed, then stop.")] = False,
+) -> None:
+    """Per-minute UV, PV, orders and GMV over the landing directory (Structured Streaming)."""
+    from ecomlab.mart import Mart
+    from ecomlab.mining.streaming import lake_stream_config, start
+
+    settings, spark = _spark("ecomlab-realtime")
+    config = lake_stream_config(settings, events=events, orders=orders, mart_url=Mart.from_settings(settings).url)
+    query = start(spark, config, available_now=available_now)
+    console.print(f"streaming into {config.sink} (checkpoint {config.checkpoint}); Ctrl-C stops")
+    try:
+        query.awaitTermination()
+    except KeyboardInterrupt:
+        query.stop()

@@ -119,6 +119,7 @@ def run_pipeline(
         plan.update(_crawl_stage(report, settings, lake, crawl_demo_items, progress))
     spark = _load_ods_stage(report, settings, lake, plan, progress, spark)
     _clean_stage(report, lake, plan, progress, spark, run_id, truth)
+    _mine_stage(report, settings, plan, progress, spark, source)
 
     report.outputs["warehouse"] = settings.warehouse_root
     report.outputs["ODS tables"] = ", ".join(sorted(e.qualified_ods_table for e in plan))
@@ -227,6 +228,18 @@ def _clean_stage(
         stage.rows_in, stage.rows_out = batch["rows_in"], batch["dwd_rows"]
         stage.detail = {"quarantined": batch["quarantined"], "merged_duplicates": batch["merged"]}
     report.outputs["quality report"] = result.report_uris["html"]
+
+
+def _mine_stage(report: RunReport, settings: Settings, plan, progress: Progress, spark, source) -> None:
+    from ecomlab.mining.stage import mine
+
+    days = sorted({day for entity_days in plan.values() for day in entity_days})
+    kind = "shop" if isinstance(source, SimulatorConfig) else source.kind
+    with _stage(report, "mine") as stage:
+        result = mine(spark, settings, kind, days, progress)
+        stage.rows_out = result.rows
+        stage.detail = result.detail
+    report.outputs["mining results"] = "ads.mining_*, and the mart's mining_* and realtime_minute tables"
 
 
 def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:
