@@ -81,7 +81,7 @@ def test_a_killed_stream_restarts_without_loss_or_double_counting(tmp_path):
         _land(path, tmp_path / "landing" / "events")
     for path in orders[6:]:
         _land(path, tmp_path / "landing" / "orders")
-    second = _stream(tmp_path, "--available-now")
+    second = _stream(tmp_path, "--available-now", "--max-files-per-trigger", "6")
     assert second.wait(600) == 0, (tmp_path / "stream.log").read_text()[-3000:]
 
     realtime = pd.read_parquet(tmp_path / "sink" / "minutes").sort_values("window_start").reset_index(drop=True)

@@ -35,7 +35,7 @@ def test_every_generated_row_reaches_ods(first_run, spark):
     truth = json.loads(Path(first_run.outputs["truth file"]).read_text())
     assert ods_counts(spark) == truth["rows_written"]
     stages = {s.stage: s for s in first_run.stages}
-    assert list(stages) == ["generate", "land raw", "load ODS", "clean (ods -> dwd)"]
+    assert list(stages) == ["generate", "land raw", "load ODS", "clean (ods -> dwd)", "mine"]
     assert stages["generate"].rows_out == stages["land raw"].rows_out == stages["load ODS"].rows_out
     assert stages["load ODS"].rows_in == stages["load ODS"].rows_out == sum(truth["rows_written"].values())
 
@@ -67,7 +67,7 @@ def test_a_second_run_stores_nothing_new_and_duplicates_nothing(first_run, setti
 def test_the_run_report_is_written_to_the_lake(first_run, lake):
     uri = first_run.outputs["run report"]
     report = json.loads(lake.read_bytes(uri.removeprefix(lake.root_uri + "/")))
-    assert [s["stage"] for s in report["stages"]] == ["generate", "land raw", "load ODS", "clean (ods -> dwd)"]
+    assert [s["stage"] for s in report["stages"]] == ["generate", "land raw", "load ODS", "clean (ods -> dwd)", "mine"]
 
 
 def test_the_main_job_imports_a_public_file_instead_of_simulating(settings, spark, datasets):
@@ -75,7 +75,7 @@ def test_the_main_job_imports_a_public_file_instead_of_simulating(settings, spar
 
     path = datasets / "cdnow" / "CDNOW_sample.txt"
     report = run_pipeline(settings, ImportSource("cdnow", str(path), dt="2031-02-03"), spark=spark)
-    assert [s.stage for s in report.stages] == ["import cdnow", "load ODS", "clean (ods -> dwd)"]
+    assert [s.stage for s in report.stages] == ["import cdnow", "load ODS", "clean (ods -> dwd)", "mine"]
     lines = path.read_text().count("\n")
     assert report.stages[0].rows_out == report.stages[1].rows_out == lines
     count = spark.sql("SELECT count(*) FROM ods.cdnow_sample_purchases WHERE dt = '2031-02-03'").first()[0]

@@ -48,11 +48,18 @@ def shop_purchases(spark, days: list[str] | None = None):
     )
 
 
-def cdnow_purchases(spark, table: str = "dwd.cdnow_purchases"):
+def cdnow_purchases(spark, table: str | None = None):
+    """CDNOW purchases as (customer_id, ts, value): the sample's table when it was imported,
+    else the master file's (the sample's customers are named by their master id)."""
     from pyspark.sql import functions as F
 
-    return spark.table(table).select(
-        F.col("customer_id"),
+    if table is None:
+        sample = spark.catalog.tableExists("dwd.cdnow_sample_purchases")
+        table = "dwd.cdnow_sample_purchases" if sample else "dwd.cdnow_purchases"
+    frame = spark.table(table)
+    customer = "master_id" if "master_id" in frame.columns else "customer_id"
+    return frame.select(
+        F.col(customer).alias("customer_id"),
         F.col("date").cast("timestamp").alias("ts"),
         F.col("dollar_value").cast("double").alias("value"),
     )
