@@ -98,10 +98,14 @@ def _unified(spark, config: StreamConfig, streaming: bool = True):
         F.lit(1).alias("orders"),
         F.col("total_amount").cast("double").alias("gmv"),
     )
-    unified = events.unionByName(orders).where(
-        F.col("ts").isNotNull() & F.col("key").isNotNull() & F.col("key").rlike("^[eo][0-9]+$")
-    )
-    return unified
+    valid = F.col("ts").isNotNull() & F.col("key").isNotNull() & F.col("key").rlike("^[eo][0-9]+$")
+    events, orders = events.where(valid), orders.where(valid)
+    if streaming:
+        # One watermark per source: the query's watermark is the slower source's, so a source
+        # that runs ahead does not make the other's rows late.
+        events = events.withWatermark("ts", config.watermark)
+        orders = orders.withWatermark("ts", config.watermark)
+    return events.unionByName(orders)
 
 
 def minute_partials(rows):
@@ -109,8 +113,13 @@ def minute_partials(rows):
     from pyspark.sql import functions as F
 
     minute = F.date_trunc("minute", "ts").alias("window_start")
+    is_event = F.col("key").startswith("e")
     counts = rows.groupBy(minute).agg(
-        F.sum("pv").alias("pv"), F.sum("orders").alias("orders"), F.sum("gmv").alias("gmv"), F.max("ts").alias("max_ts")
+        F.sum("pv").alias("pv"),
+        F.sum("orders").alias("orders"),
+        F.sum("gmv").alias("gmv"),
+        F.max(F.when(is_event, F.col("ts"))).alias("max_event_ts"),
+        F.max(F.when(~is_event, F.col("ts"))).alias("max_order_ts"),
     )
     visitors = rows.where(F.col("visitor").isNotNull()).select(minute, "visitor").distinct()
     return counts, visitors
@@ -160,7 +169,12 @@ def closed_minutes(spark, sink: str, delay_seconds: int):
 
     counts = spark.read.parquet(f"{sink}/counts")
     visitors = spark.read.parquet(f"{sink}/visitors")
-    watermark = counts.agg(F.max("max_ts")).first()[0]
+    # Like the query's watermark: the latest time seen by the slower of the two sources.
+    latest = counts.agg(F.max("max_event_ts").alias("e"), F.max("max_order_ts").alias("o")).first()
+    seen = [t for t in (latest["e"], latest["o"]) if t is not None]
+    watermark = min(seen) if seen else None
+    if watermark is None:
+        return counts.limit(0).select("window_start", F.lit(0).alias("uv"), "pv", "orders", "gmv")
     totals = counts.groupBy("window_start").agg(
         F.sum("pv").cast("long").alias("pv"),
         F.sum("orders").cast("long").alias("orders"),
@@ -179,7 +193,7 @@ def _seconds(delay: str) -> int:
 
 def start(spark, config: StreamConfig, available_now: bool = False, trigger_seconds: float = 1.0):
     """Start the query (available_now: process what is there, then stop)."""
-    rows = _unified(spark, config).withWatermark("ts", config.watermark).dropDuplicatesWithinWatermark(["key"])
+    rows = _unified(spark, config).dropDuplicatesWithinWatermark(["key"])
     writer = rows.writeStream.foreachBatch(_BatchWriter(config, _seconds(config.watermark))).option(
         "checkpointLocation", _uri(config.checkpoint)
     )
