@@ -75,7 +75,7 @@ SEGMENTS = {
 }
 # Share of a logged-in user's product views drawn from the user's favourite category
 # (the planted taste that recommendation should learn).
-TASTE = 0.6
+TASTE = 0.75
 SEGMENT_NAMES = list(SEGMENTS)
 
 # Seasonality: relative traffic per hour of day (UTC) and per weekday (Mon..Sun).
@@ -237,7 +237,9 @@ def build_world(rng: np.random.Generator, events: int, start: date, days: int) -
         weight = popularity * ((price_quantile >= low) & (price_quantile <= high))
         segment_item_cdf[i] = np.cumsum(weight) / weight.sum()
     category_items = [np.flatnonzero(item_category == c) + 1 for c in range(n_cat)]
-    category_item_cdf = [np.cumsum(popularity[ids - 1]) / popularity[ids - 1].sum() for ids in category_items]
+    # Within the favourite category, taste is flatter than overall popularity: it reaches past the best sellers.
+    flat = np.sqrt(popularity)
+    category_item_cdf = [np.cumsum(flat[ids - 1]) / flat[ids - 1].sum() for ids in category_items]
 
     # Per-user arrays use small types: memory grows with users (about 30 bytes each), never with events.
     small = np.int8
