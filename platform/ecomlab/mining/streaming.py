@@ -67,7 +67,8 @@ class StreamConfig:
 
 
 def _uri(location: str) -> str:
-    return location if "://" in location else Path(location).resolve().as_uri()
+    # Not Path.as_uri(): it would escape the glob characters (* { }) and the = of dt=... folders.
+    return location if "://" in location else "file://" + str(Path(location).absolute())
 
 
 def _unified(spark, config: StreamConfig, streaming: bool = True):
