@@ -100,16 +100,26 @@ def main(sim_dir: Path, work: Path) -> dict:
         str(landing["events"]), str(landing["orders"]), str(work / "live-sink"), str(work / "live-checkpoint")
     )
     query = streaming.start(spark, live, trigger_seconds=0.5)
-    while not (work / "live-sink" / "minutes" / "_SUCCESS").exists():
+    minutes = work / "live-sink" / "minutes"
+    deadline = time.monotonic() + 600
+    while not (minutes / "_SUCCESS").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    before = (work / "live-sink" / "minutes" / "_SUCCESS").stat().st_mtime_ns
-    late = sorted((sim_dir / "events").glob("dt=*/*.csv"))[-1]
-    staged = work / "landing" / "next.csv"
-    shutil.copy(late, staged)
+    # The last day's events and orders land; its windows close once both sources have seen them.
     landed = time.perf_counter()
-    staged.rename(landing["events"] / "day-n.csv")
-    while (work / "live-sink" / "minutes" / "_SUCCESS").stat().st_mtime_ns == before:
-        time.sleep(0.1)
+    last_day = None
+    for name, path in landing.items():
+        late = sorted((sim_dir / name).glob("dt=*/*.csv"))[-1]
+        last_day = late.parent.name.removeprefix("dt=")
+        staged = work / "landing" / f"next-{name}.csv"
+        shutil.copy(late, staged)
+        staged.rename(path / "day-n.csv")
+    while time.monotonic() < deadline:
+        done = (minutes / "_SUCCESS").exists() and str(
+            spark.read.parquet(str(minutes)).agg({"window_start": "max"}).first()[0]
+        ) >= last_day
+        if done:
+            break
+        time.sleep(0.2)
     out["streaming"]["latency_s"] = round(time.perf_counter() - landed, 2)
     query.stop()
     spark.stop()
