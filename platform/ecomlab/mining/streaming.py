@@ -85,7 +85,7 @@ def _unified(spark, config: StreamConfig, streaming: bool = True):
 
     events = source(config.events_path, EVENT_COLUMNS).select(
         F.concat(F.lit("e"), F.col("event_id")).alias("key"),
-        F.to_timestamp("event_time", "yyyy-MM-dd HH:mm:ss").alias("ts"),
+        F.try_to_timestamp(F.col("event_time"), F.lit("yyyy-MM-dd HH:mm:ss")).alias("ts"),
         F.col("visitor_id").alias("visitor"),
         F.when(F.col("event_type") == "page_view", 1).otherwise(0).alias("pv"),
         F.lit(0).alias("orders"),
@@ -93,11 +93,11 @@ def _unified(spark, config: StreamConfig, streaming: bool = True):
     )
     orders = source(config.orders_path, ORDER_COLUMNS).select(
         F.concat(F.lit("o"), F.col("order_id")).alias("key"),
-        F.to_timestamp("order_time", "yyyy-MM-dd HH:mm:ss").alias("ts"),
+        F.try_to_timestamp(F.col("order_time"), F.lit("yyyy-MM-dd HH:mm:ss")).alias("ts"),
         F.lit(None).cast("string").alias("visitor"),
         F.lit(0).alias("pv"),
         F.lit(1).alias("orders"),
-        F.col("total_amount").cast("double").alias("gmv"),
+        F.col("total_amount").try_cast("double").alias("gmv"),
     )
     valid = F.col("ts").isNotNull() & F.col("key").isNotNull() & F.col("key").rlike("^[eo][0-9]+$")
     events, orders = events.where(valid), orders.where(valid)
