@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ecomlab.mining.cli import mine_app
 from ecomlab.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ shop_app = typer.Typer(help="The demo web shop that labs and tests crawl.", no_a
 app.add_typer(shop_app, name="shop")
 dashboard_app = typer.Typer(help="ECharts dashboards over the results mart.", no_args_is_help=True)
 app.add_typer(dashboard_app, name="dashboard")
+app.add_typer(mine_app, name="mine")
 console = Console()
 err = Console(stderr=True)
 

@@ -28,6 +28,12 @@ The platform section (`bench_platform.py`) starts every service of the local pro
 workload against a 4 GiB budget, and a warm start on the kept data against the first one.
 
     python tests/benchmarks/run_benchmarks.py --out var/bench [--sizes 1000000 10000000]
+
+The mining section runs FPGrowth, ALS fit and evaluation, K-means, and the streaming query
+(throughput over every landed file, and the latency from a file landing to its minute
+being visible) over a clean simulated week of each size, in one process per size.
+Ratios: throughput at the largest size / at the smallest.
+
 """
 
 from __future__ import annotations
@@ -60,8 +66,11 @@ TARGETS = {
     "platform_warm_start_ratio_max": 1.5,  # `up` on kept data / first `up` <= 1.5
     "indicators_vs_pandas_min": 1.0,  # pandas seconds / Spark seconds at every size
     "indicators_vs_duckdb_max": 3.0,  # Spark seconds / DuckDB seconds at the largest size
+    "mining_scaling_min": 0.5,  # FPGrowth, ALS, K-means and streaming throughput at 10M >= 0.5 x at 1M
 }
 PLATFORM_PSS_BUDGET_MIB = 4096
+MINING_STEPS = {"fpgrowth": "baskets_per_s", "als": "interactions_per_s", "kmeans": "customers_per_s"}
+MINING_STEPS["streaming"] = "events_per_s"
 CRAWL_WORKERS = (1, 2, 4)
 CRAWL_ITEMS = {"static": 120, "dynamic": 24}
 
@@ -207,6 +216,31 @@ def bench_crawl(work: Path) -> dict:
     return results
 
 
+def bench_mining(events: int, work: Path) -> dict:
+    """Mining methods over a clean simulated week of `events` (one process, peak memory of its tree)."""
+    home = work / f"mine-{events}"
+    env = {**os.environ, "ECOMLAB_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
+    out = home / "incoming" / "bench"
+    measure([str(BIN / "ecomlab"), "simulate", str(out), "--events", str(events), "--days", "7", "--clean"], env)
+    command = [str(BIN / "spark-submit"), "--driver-memory", "4g", str(REPO / "tests" / "benchmarks" / "mine_once.py")]
+    measured, output = measure([*command, str(out), str(home / "work")], env, keep_output=True)
+    shutil.rmtree(home, ignore_errors=True)
+    result = json.loads(output.strip().splitlines()[-1])
+    return {"events": events, **measured, **result}
+
+
+def mining_summary(mining: list[dict]) -> tuple[dict, dict]:
+    if len(mining) < 2:
+        return {}, {}
+    small, large = mining[0], mining[-1]
+    ratios = {f"{step}_scaling": round(large[step][key] / small[step][key], 2) for step, key in MINING_STEPS.items()}
+    ratios["streaming_latency_ratio"] = round(large["streaming"]["latency_s"] / small["streaming"]["latency_s"], 2)
+    checks = {
+        f"{step}_scaling_min": ratios[f"{step}_scaling"] >= TARGETS["mining_scaling_min"] for step in MINING_STEPS
+    }
+    return ratios, checks
+
+
 def clean_report(home: Path, since: float) -> dict:
     """The quality report the clean job just wrote (the newest under lake/runs/*/quality/)."""
     reports = [p for p in (home / "lake" / "runs").glob("*/quality/report.json") if p.stat().st_mtime >= since - 1]
@@ -222,8 +256,8 @@ def main() -> int:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["foundation", "indicators", "crawl", "platform"],
-        default=["foundation", "indicators", "crawl", "platform"],
+        choices=["foundation", "indicators", "crawl", "platform", "mining"],
+        default=["foundation", "indicators", "crawl", "platform", "mining"],
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -234,6 +268,10 @@ def main() -> int:
         for size in args.sizes if {"foundation", "indicators"} & set(args.sections) else []:
             print(f"benchmarking {size:,} events ...", flush=True)
             results.append(bench_size(size, work, indicators="indicators" in args.sections))
+        mining = []
+        for size in args.sizes if "mining" in args.sections else []:
+            print(f"benchmarking mining at {size:,} events ...", flush=True)
+            mining.append(bench_mining(size, work))
         crawl = None
         if "crawl" in args.sections:
             print("benchmarking crawls ...", flush=True)
@@ -246,8 +284,10 @@ def main() -> int:
             platform_result = bench_platform(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if not results:
+    if not results and not mining:
         return report_sections(args.out, crawl, platform_result)
+    if not results:
+        return report_mining_only(args.out, mining)
 
     small, large = results[0], results[-1]
     ratios = {
@@ -264,10 +304,13 @@ def main() -> int:
     indicator_ratios, indicator_checks = indicator_summary(results)
     ratios.update(platform_ratios)
     ratios.update(indicator_ratios)
+    mining_ratios, mining_checks = mining_summary(mining)
+    ratios.update(mining_ratios)
     checks = {
         **crawl_checks,
         **platform_checks,
         **indicator_checks,
+        **mining_checks,
         "simulator_scaling_min": ratios["simulator_scaling"] >= TARGETS["simulator_scaling_min"],
         "simulator_memory_ratio_max": ratios["simulator_memory_ratio"] <= TARGETS["simulator_memory_ratio_max"],
         "ods_scaling_min": ratios["ods_scaling"] >= TARGETS["ods_scaling_min"],
@@ -283,6 +326,7 @@ def main() -> int:
         "results": results,
         "crawl": crawl,
         "platform": platform_result,
+        "mining": mining,
         "ratios": ratios,
         "targets": TARGETS,
         "targets_met": checks,
@@ -313,7 +357,28 @@ def main() -> int:
                 f"{r['events']:>12,} indicators: {i['indicators']} for {i['days']} days ({i['rows']:,} rows) in "
                 f"Spark {i['spark_s']} s, DuckDB {i['duckdb_s']} s, pandas {i['pandas_s']} s"
             )
+    print_mining(mining)
     return verdict(ratios, checks, args.out / "report.json")
+
+
+def print_mining(mining: list[dict]) -> None:
+    for r in mining:
+        print(
+            f"{r['events']:>12,} mining: FPGrowth {r['fpgrowth']['baskets_per_s']:,} baskets/s, "
+            f"ALS {r['als']['interactions_per_s']:,} interactions/s (P@10 {r['als']['precision_at_10']} vs "
+            f"{r['als']['popular_precision_at_10']}), K-means {r['kmeans']['customers_per_s']:,} customers/s, "
+            f"streaming {r['streaming']['events_per_s']:,} events/s, latency {r['streaming']['latency_s']} s, "
+            f"peak {r['peak_rss_mib']} MiB"
+        )
+
+
+def report_mining_only(out: Path, mining: list[dict]) -> int:
+    ratios, checks = mining_summary(mining)
+    report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "mining": mining, "ratios": ratios}
+    report["targets_met"] = checks
+    (out / "report-mining.json").write_text(json.dumps(report, indent=2) + "\n")
+    print_mining(mining)
+    return verdict(ratios, checks, out / "report-mining.json")
 
 
 def verdict(ratios: dict, checks: dict, report: Path) -> int:

@@ -124,6 +124,7 @@ def run_pipeline(
     datasets = [d for d in (dataset, "crawl") if _has_indicators(d, plan)]
     if datasets:
         _indicator_stage(report, settings, plan, progress, spark, datasets)
+    _mine_stage(report, settings, plan, progress, spark, source)
     _dashboards_stage(report, settings, [dataset] + (["crawl"] if crawl_demo_items else []), progress)
 
     report.outputs["warehouse"] = settings.warehouse_root
@@ -281,6 +282,18 @@ def _indicator_stage(
         finally:
             mart.dispose()
     report.outputs["indicators"] = f"ads.indicator_daily and the mart's indicator_daily ({', '.join(datasets)})"
+
+
+def _mine_stage(report: RunReport, settings: Settings, plan, progress: Progress, spark, source) -> None:
+    from ecomlab.mining.stage import mine
+
+    days = sorted({day for entity_days in plan.values() for day in entity_days})
+    kind = "shop" if isinstance(source, SimulatorConfig) else source.kind
+    with _stage(report, "mine") as stage:
+        result = mine(spark, settings, kind, days, progress)
+        stage.rows_out = result.rows
+        stage.detail = result.detail
+    report.outputs["mining results"] = "ads.mining_*, and the mart's mining_* and realtime_minute tables"
 
 
 def summary_rows(report: RunReport) -> list[tuple[str, str, str, str]]:

@@ -319,8 +319,7 @@ class _Simulation:
         # Baskets of converting sessions, with planted companions added.
         k = np.where(converting, 1 + np.minimum(rng.poisson(0.3 + 0.4 * spend), 4), 0)
         basket_session = np.repeat(np.arange(S), k)
-        basket_item = np.searchsorted(w.item_popularity_cdf, rng.random(len(basket_session)), side="right") + 1
-        basket_item = np.minimum(basket_item, w.n_items)
+        basket_item = _draw_by_group(rng, segment[basket_session], w.segment_item_cdf, None, w.n_items)
         basket_session, basket_item = _unique_pairs(basket_session, basket_item)
         for a, b in w.pairs:
             has_a = np.unique(basket_session[basket_item == a])
@@ -351,6 +350,10 @@ class _Simulation:
         page[conv_page & (pos == L - 1)] = PAYMENT
         item = np.where(page == PRODUCT, np.searchsorted(w.item_popularity_cdf, rng.random(T), side="right") + 1, 0)
         item = np.minimum(item, w.n_items)
+        # Planted taste: part of a logged-in user's product views come from their favourite category.
+        tasted = np.flatnonzero((page == PRODUCT) & logged_in[sess] & (rng.random(T) < W.TASTE))
+        taste = w.user_taste[np.maximum(user[sess[tasted]], 1) - 1].astype(np.int64)
+        item[tasted] = _draw_by_group(rng, taste, w.category_item_cdf, w.category_items, w.n_items)
         basket_slot = conv_page & (pos >= 1) & (pos <= k[sess])
         item[basket_slot] = basket_item  # both in session order, then basket order
 
@@ -823,6 +826,17 @@ class _Simulation:
         first = self.next_id[name]
         self.next_id[name] = first + n
         return np.arange(first, first + n, dtype=np.int64)
+
+
+def _draw_by_group(rng, group: np.ndarray, cdfs, ids, n_items: int) -> np.ndarray:
+    """One item per row, drawn from the popularity CDF of the row's group (ids maps a CDF's
+    positions to item ids; without it positions are item ids - 1)."""
+    out = np.empty(len(group), dtype=np.int64)
+    for g in np.unique(group):
+        rows = np.flatnonzero(group == g)
+        position = np.minimum(np.searchsorted(cdfs[g], rng.random(len(rows)), side="right"), len(cdfs[g]) - 1)
+        out[rows] = ids[g][position] if ids is not None else position + 1
+    return np.minimum(out, n_items)
 
 
 def _unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -61,14 +61,21 @@ COMPLAINT_TYPES = ["late_delivery", "damaged", "wrong_item", "service", "fraud_s
 COMPETITORS = ["rival-a.example", "rival-b.example", "rival-c.example", "rival-d.example"]
 
 # Planted customer segments: share of users, relative visit rate, purchase probability per
-# logged-in session, spend multiplier, and the fraction of the window they stay active.
+# logged-in session, spend multiplier, the fraction of the window they stay active, and the
+# band of the catalogue's price quantiles their baskets are drawn from. The segments are
+# kept apart in RFM space: champions buy often and dear, loyal customers often at middle
+# prices, bargain hunters often and cheap, customers at risk stop early in the window, and
+# newcomers register late in it and buy once or twice.
 SEGMENTS = {
-    "champions": dict(share=0.10, visits=6.0, conversion=0.30, spend=2.2, active=1.0),
-    "loyal": dict(share=0.22, visits=3.0, conversion=0.15, spend=1.1, active=1.0),
-    "bargain_hunters": dict(share=0.28, visits=2.0, conversion=0.07, spend=0.45, active=1.0),
-    "at_risk": dict(share=0.22, visits=1.5, conversion=0.08, spend=0.9, active=0.35),
-    "newcomers": dict(share=0.18, visits=1.5, conversion=0.10, spend=0.8, active=1.0),
+    "champions": dict(share=0.10, visits=8.0, conversion=0.6, spend=2.5, active=1.0, price=(0.7, 1.0)),
+    "loyal": dict(share=0.22, visits=4.0, conversion=0.5, spend=1.0, active=1.0, price=(0.3, 0.7)),
+    "bargain_hunters": dict(share=0.28, visits=4.0, conversion=0.5, spend=0.3, active=1.0, price=(0.0, 0.25)),
+    "at_risk": dict(share=0.22, visits=3.0, conversion=0.45, spend=1.0, active=0.2, price=(0.3, 0.7)),
+    "newcomers": dict(share=0.18, visits=1.0, conversion=0.35, spend=1.0, active=1.0, price=(0.3, 0.7)),
 }
+# Share of a logged-in user's product views drawn from the user's favourite category
+# (the planted taste that recommendation should learn).
+TASTE = 0.75
 SEGMENT_NAMES = list(SEGMENTS)
 
 # Seasonality: relative traffic per hour of day (UTC) and per weekday (Mon..Sun).
@@ -111,6 +118,7 @@ class World:
     user_gender: np.ndarray
     user_birth_year: np.ndarray
     user_visit_weight: np.ndarray
+    user_taste: np.ndarray  # favourite category index
     # campaigns
     campaign_channel: np.ndarray
     campaign_start_day: np.ndarray
@@ -122,6 +130,10 @@ class World:
     pairs: np.ndarray
     pair_probability: float
     competitor_factor: np.ndarray  # (competitors, categories)
+    # popularity CDFs: of each segment's price band, and of each category's items
+    segment_item_cdf: np.ndarray | None = None
+    category_items: list[np.ndarray] | None = None
+    category_item_cdf: list[np.ndarray] | None = None
 
     @property
     def n_items(self) -> int:
@@ -141,7 +153,9 @@ class World:
 
 
 # Mean clickstream events per session that the session model produces (measured).
-EVENTS_PER_SESSION = 3.95
+EVENTS_PER_SESSION = 6.1
+# Sessions per registered user in the window (logged-in sessions are 72% of them).
+SESSIONS_PER_USER = 16
 
 
 def scale(events: int) -> dict[str, int]:
@@ -149,7 +163,7 @@ def scale(events: int) -> dict[str, int]:
     sessions = max(round(events / EVENTS_PER_SESSION), 100)
     return {
         "sessions": sessions,
-        "users": max(300, sessions // 4),
+        "users": max(300, sessions // SESSIONS_PER_USER),
         "items": int(np.clip(300 * np.sqrt(events / 10_000), 300, 30_000)),
         "brands": int(np.clip(30 * np.sqrt(events / 10_000), 30, 3_000)),
         "campaigns": 6,
@@ -178,9 +192,12 @@ def build_world(rng: np.random.Generator, events: int, start: date, days: int) -
     user_segment = rng.choice(len(SEGMENTS), size=n_users, p=shares)
     newcomer = user_segment == SEGMENT_NAMES.index("newcomers")
     registered = start_ts - rng.integers(1, 900, n_users) * DAY - rng.integers(0, DAY, n_users)
-    # Newcomers register during the window (never on its last day, so they can return).
+    # Newcomers register in the last part of the window (never on its last day, so they can return).
+    first_day = min(int(days * 0.6), max(days - 2, 0))
     registered[newcomer] = (
-        start_ts + rng.integers(0, max(days - 1, 1), newcomer.sum()) * DAY + rng.integers(0, DAY // 2, newcomer.sum())
+        start_ts
+        + rng.integers(first_day, max(days - 1, first_day + 1), newcomer.sum()) * DAY
+        + rng.integers(0, DAY // 2, newcomer.sum())
     )
     visits = np.array([s["visits"] for s in SEGMENTS.values()])[user_segment] * rng.lognormal(0, 0.3, n_users)
     level_by_segment = np.array([3, 2, 0, 1, 0])[user_segment]
@@ -201,12 +218,28 @@ def build_world(rng: np.random.Generator, events: int, start: date, days: int) -
     n_pairs = int(np.clip(n_items // 60, 3, 12))
     by_popularity = np.argsort(-popularity, kind="stable")
     antecedents = by_popularity[: n_pairs * 3 : 3] + 1
+    # Companions cost about what their antecedent costs, so pairs keep buyers in their price band.
+    price_quantile = np.argsort(np.argsort(item_price_cents, kind="stable"), kind="stable") / n_items
     pairs = []
     for a in antecedents:
-        candidates = np.flatnonzero(item_category != item_category[a - 1]) + 1
+        near = np.abs(price_quantile - price_quantile[a - 1]) <= 0.1
+        candidates = np.flatnonzero((item_category != item_category[a - 1]) & near) + 1
         candidates = candidates[~np.isin(candidates, np.array(pairs).ravel() if pairs else [])]
         candidates = candidates[~np.isin(candidates, antecedents)]
         pairs.append((int(a), int(rng.choice(candidates))))
+
+    stocked = np.flatnonzero(np.bincount(item_category, minlength=n_cat) > 0)
+    user_taste = rng.choice(stocked, n_users)
+    # Baskets: each segment buys from its band of price quantiles, by popularity within it.
+    segment_item_cdf = np.empty((len(SEGMENTS), n_items))
+    for i, params in enumerate(SEGMENTS.values()):
+        low, high = params["price"]
+        weight = popularity * ((price_quantile >= low) & (price_quantile <= high))
+        segment_item_cdf[i] = np.cumsum(weight) / weight.sum()
+    category_items = [np.flatnonzero(item_category == c) + 1 for c in range(n_cat)]
+    # Within the favourite category, taste is flatter than overall popularity: it reaches past the best sellers.
+    flat = np.sqrt(popularity)
+    category_item_cdf = [np.cumsum(flat[ids - 1]) / flat[ids - 1].sum() for ids in category_items]
 
     # Per-user arrays use small types: memory grows with users (about 30 bytes each), never with events.
     small = np.int8
@@ -229,6 +262,7 @@ def build_world(rng: np.random.Generator, events: int, start: date, days: int) -
         user_gender=rng.integers(0, len(GENDERS), n_users).astype(small),
         user_birth_year=rng.integers(1955, 2008, n_users).astype(np.int16),
         user_visit_weight=visits.astype(np.float32),
+        user_taste=user_taste.astype(small),
         campaign_channel=campaign_channel,
         campaign_start_day=campaign_start_day,
         campaign_end_day=campaign_end_day,
@@ -238,4 +272,7 @@ def build_world(rng: np.random.Generator, events: int, start: date, days: int) -
         pairs=np.array(pairs, dtype=np.int64),
         pair_probability=0.6,
         competitor_factor=np.round(rng.uniform(0.3, 2.5, (len(COMPETITORS), n_cat)), 2),
+        segment_item_cdf=segment_item_cdf,
+        category_items=category_items,
+        category_item_cdf=category_item_cdf,
     )
