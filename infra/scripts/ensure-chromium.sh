@@ -2,6 +2,8 @@
 # Make sure Debian's Chromium and Node.js with npm are installed (the dynamic crawler is a Node
 # program that drives Chromium through playwright-core).
 set -euo pipefail
+# Bash alone (no dirname): the tests run these scripts with a minimal PATH.
+. "${BASH_SOURCE[0]%/*}/lib/apt.sh"
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
@@ -12,15 +14,5 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 echo "installing with apt: ${missing[*]}" >&2
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "error: apt-get is not available; install ${missing[*]} (and set collection.chromium_path)" >&2
-  exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "error: need root or sudo to install ${missing[*]}" >&2; exit 1; }
-  SUDO="sudo"
-fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt_install "install ${missing[*]} (and set collection.chromium_path)" --no-install-recommends "${missing[@]}"
 chromium --version

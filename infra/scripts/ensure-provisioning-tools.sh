@@ -6,13 +6,13 @@
 # (debootstrap, systemd-nspawn, dpkg-scanpackages).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. infra/scripts/lib/apt.sh
 
 PYTHON="${PYTHON:-python3}"
 VENV=.venv-provisioning
 LOCK=infra/provisioning/requirements.lock
 STAMP="$VENV/.installed"
 
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()
 command -v vagrant >/dev/null 2>&1 || missing+=(vagrant)
 if [ "${ECOMLAB_NSPAWN_TOOLS:-0}" = 1 ]; then
@@ -21,13 +21,8 @@ if [ "${ECOMLAB_NSPAWN_TOOLS:-0}" = 1 ]; then
   command -v dpkg-scanpackages >/dev/null 2>&1 || missing+=(dpkg-dev)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "error: ${missing[*]} missing and apt-get is not available; install them by hand" >&2
-    exit 1
-  fi
   echo "installing ${missing[*]} with apt" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_install "install ${missing[*]} by hand" "${missing[@]}"
 fi
 
 if [ ! -f "$STAMP" ] || [ "$LOCK" -nt "$STAMP" ]; then
