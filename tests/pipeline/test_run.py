@@ -84,7 +84,8 @@ def test_the_main_job_imports_a_public_file_instead_of_simulating(settings, spar
 
     path = datasets / "cdnow" / "CDNOW_sample.txt"
     report = run_pipeline(settings, ImportSource("cdnow", str(path), dt="2031-02-03"), spark=spark)
-    assert [s.stage for s in report.stages] == ["import cdnow", "load ODS", "clean (ods -> dwd)", "mine"]
+    stages = [s.stage for s in report.stages]
+    assert stages == ["import cdnow", "load ODS", "clean (ods -> dwd)", "mine", "export dashboards"]
     lines = path.read_text().count("\n")
     assert report.stages[0].rows_out == report.stages[1].rows_out == lines
     count = spark.sql("SELECT count(*) FROM ods.cdnow_sample_purchases WHERE dt = '2031-02-03'").first()[0]
