@@ -6,12 +6,21 @@ session below; tests that start the CLI in a subprocess use a home of their own.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Airflow reads its home once, when it is first imported (by whichever test comes first):
+# give the whole run one temporary home, never the user's ~/airflow.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="ecomlab-test-airflow-")
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
 DATASETS = Path(os.environ.get("ECOMLAB_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
 
 

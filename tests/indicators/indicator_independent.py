@@ -14,12 +14,21 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import yaml
 
 Key = tuple[str, str, str, str]
 
 
+RULES = Path(__file__).resolve().parents[2] / "platform" / "ecomlab" / "cleaning" / "rules.yaml"
+
+
 def read(dwd_root: str, table: str, columns: str = "*") -> pd.DataFrame:
     root = Path(dwd_root.removeprefix("file://")) / table
+    if not any(root.glob("*/*.parquet")):
+        # A table without rows (say, no restock in a short simulation) has no files: its
+        # columns are the ones the cleaning rules declare.
+        declared = yaml.safe_load(RULES.read_text())["tables"][table]["columns"]
+        return pd.DataFrame(columns=[*declared, "dt"])
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     sql = (

@@ -24,9 +24,9 @@ def _airflow_variables(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def airflow_env(tmp_path_factory) -> Path:
-    """AIRFLOW_HOME in a temporary folder; must come before any `import airflow`."""
-    home = tmp_path_factory.mktemp("airflow-home")
+def airflow_env() -> Path:
+    """The run's AIRFLOW_HOME (set by the root conftest before anything imports airflow)."""
+    home = Path(os.environ["AIRFLOW_HOME"])
     os.environ.update(_airflow_variables(home))
     return home
 

@@ -33,7 +33,8 @@ def platform_home(tmp_path_factory, name: str) -> tuple[dict[str, str], object]:
 
     home = tmp_path_factory.mktemp(name) / "home"
     home.mkdir()
-    stop = tmp_path_factory.getbasetemp()
+    # Up to the parent of pytest's base directory (pytest-of-<user> is 0700 too).
+    stop = tmp_path_factory.getbasetemp().parent
     for directory in [home, *home.parents]:
         directory.chmod(directory.stat().st_mode | 0o011)
         if directory == stop:

@@ -3,11 +3,17 @@ healthy, reachable with the generated admin password, and gone after `down`."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from platform_helpers import cli, leftovers, platform_home, status_rows
 
-pytest.importorskip("airflow", reason="Apache Airflow is not installed in this environment")
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("airflow") is None, reason="Apache Airflow is not installed in this environment"
+    ),
+]
 
 AIRFLOW = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
 
