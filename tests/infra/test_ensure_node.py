@@ -5,22 +5,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from script_sandbox import private_tools, run_script
+
 SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "scripts" / "ensure-node.sh"
 
 
 def run(tmp_path: Path, present: list[str]) -> subprocess.CompletedProcess:
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    for name in ("id", "bash"):
-        target = subprocess.run(["sh", "-c", f"command -v {name}"], capture_output=True, text=True).stdout.strip()
-        (tools / name).symlink_to(target)
-    for name in present:
-        (tools / name).write_text("#!/bin/sh\necho fake\n")
-        (tools / name).chmod(0o755)
-    (tools / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/apt.log\n')
-    (tools / "apt-get").chmod(0o755)
-    env = {"PATH": str(tools), "HOME": str(tmp_path)}
-    return subprocess.run([str(tools / "bash"), str(SCRIPT)], env=env, capture_output=True, text=True)
+    tools = private_tools(tmp_path, ("id", "bash"), dict.fromkeys(present, "echo fake\n"), recording_apt=True)
+    return run_script(SCRIPT, tools, tmp_path)
 
 
 def test_nothing_is_installed_when_node_and_npm_are_there(tmp_path):

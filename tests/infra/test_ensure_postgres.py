@@ -6,27 +6,21 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from script_sandbox import private_tools, run_script
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "infra" / "scripts" / "ensure-postgres.sh"
 
 
 def run(tmp_path: Path, server: bool, jdbc: bool, with_apt: bool) -> subprocess.CompletedProcess:
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    for name in ("ls", "id", "bash", "cat", "sh"):
-        target = subprocess.run(["sh", "-c", f"command -v {name}"], capture_output=True, text=True).stdout.strip()
-        (tools / name).symlink_to(target)
+    tools = private_tools(tmp_path, ("ls", "id", "bash", "cat", "sh"), {}, recording_apt=with_apt)
     lib, jar = tmp_path / "pglib", tmp_path / "postgresql.jar"
     if server:
         (lib / "15" / "bin").mkdir(parents=True)
         (lib / "15" / "bin" / "postgres").write_text("")
     if jdbc:
         jar.write_text("")
-    if with_apt:
-        (tools / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/apt.log\n')
-        (tools / "apt-get").chmod(0o755)
-    env = {"PATH": str(tools), "HOME": str(tmp_path), "PG_LIB": str(lib), "JDBC_JAR": str(jar)}
-    return subprocess.run([str(tools / "bash"), str(SCRIPT)], env=env, capture_output=True, text=True)
+    return run_script(SCRIPT, tools, tmp_path, PG_LIB=str(lib), JDBC_JAR=str(jar))
 
 
 def test_an_installed_server_and_driver_need_nothing(tmp_path):

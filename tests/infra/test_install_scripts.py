@@ -9,28 +9,16 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from script_sandbox import private_tools, run_script
+
 REPO = Path(__file__).resolve().parents[2]
 ENSURE_JAVA = REPO / "infra" / "scripts" / "ensure-java.sh"
 
 
-def fake_tool(directory: Path, name: str, script: str) -> None:
-    path = directory / name
-    path.write_text("#!/bin/sh\n" + script)
-    path.chmod(0o755)
-
-
 def run_ensure_java(tmp_path: Path, java_version: str | None, with_apt: bool) -> subprocess.CompletedProcess:
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    for name in ("awk", "id", "sh", "bash", "cat"):
-        target = subprocess.run(["sh", "-c", f"command -v {name}"], capture_output=True, text=True).stdout.strip()
-        (tools / name).symlink_to(target)
-    if java_version is not None:
-        fake_tool(tools, "java", f"echo 'openjdk version \"{java_version}\" 2025-04-15' >&2\n")
-    if with_apt:
-        fake_tool(tools, "apt-get", f'echo "$@" >> {tmp_path}/apt.log\n')
-    env = {"PATH": str(tools), "HOME": str(tmp_path)}
-    return subprocess.run([str(tools / "bash"), str(ENSURE_JAVA)], env=env, capture_output=True, text=True)
+    fakes = {} if java_version is None else {"java": f"echo 'openjdk version \"{java_version}\" 2025-04-15' >&2\n"}
+    tools = private_tools(tmp_path, ("awk", "id", "sh", "bash", "cat"), fakes, recording_apt=with_apt)
+    return run_script(ENSURE_JAVA, tools, tmp_path)
 
 
 def test_java_17_is_accepted_without_installing(tmp_path):
