@@ -30,3 +30,9 @@ def private_tools(tmp_path: Path, real: tuple[str, ...], fakes: dict[str, str], 
 def run_script(script: Path, tools: Path, home: Path, **env: str) -> subprocess.CompletedProcess:
     environment = {"PATH": str(tools), "HOME": str(home), **env}
     return subprocess.run([str(tools / "bash"), str(script)], env=environment, capture_output=True, text=True)
+
+
+def run_with_tools_present(script: Path, tmp_path: Path, present: list[str]) -> subprocess.CompletedProcess:
+    """Run `script` where only `present` (fakes) and the shell basics are on PATH, apt-get recording."""
+    tools = private_tools(tmp_path, ("id", "bash"), dict.fromkeys(present, "echo fake\n"), recording_apt=True)
+    return run_script(script, tools, tmp_path)

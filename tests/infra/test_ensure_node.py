@@ -5,14 +5,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from script_sandbox import private_tools, run_script
+from script_sandbox import run_with_tools_present
 
 SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "scripts" / "ensure-node.sh"
 
 
 def run(tmp_path: Path, present: list[str]) -> subprocess.CompletedProcess:
-    tools = private_tools(tmp_path, ("id", "bash"), dict.fromkeys(present, "echo fake\n"), recording_apt=True)
-    return run_script(SCRIPT, tools, tmp_path)
+    return run_with_tools_present(SCRIPT, tmp_path, present)
 
 
 def test_nothing_is_installed_when_node_and_npm_are_there(tmp_path):
