@@ -47,7 +47,7 @@ run: install java
 
 # Fast tier first (fails early), then the slow tier; both always run in `make test`.
 test: install java browser postgres provisioning-tools
-	$(BIN)/ruff check platform jobs dags tests
+	$(BIN)/ruff check .
 	$(BIN)/ruff check --select AIR dags
 	$(BIN)/pytest -m "not slow"
 	$(BIN)/pytest -m "slow and not nodes"
@@ -63,9 +63,9 @@ bench: install java browser postgres
 	$(BIN)/python tests/benchmarks/run_benchmarks.py --out var/bench
 
 lint: install
-	$(BIN)/ruff check platform jobs dags tests
+	$(BIN)/ruff check .
 	$(BIN)/ruff check --select AIR dags
-	$(BIN)/ruff format --check platform jobs dags tests
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

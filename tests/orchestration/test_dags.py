@@ -66,10 +66,13 @@ def test_the_pipeline_triggers_ingest_and_collect_and_waits_for_the_chain(dagbag
     ingest, collect = dag.get_task("trigger_ingest"), dag.get_task("trigger_collect")
     assert (ingest.trigger_dag_id, collect.trigger_dag_id) == ("ecomlab_ingest", "ecomlab_collect")
     assert ingest.wait_for_completion and collect.wait_for_completion
+    # Waiting must not hold a worker slot: the triggers defer and the final wait reschedules.
+    assert ingest.deferrable and collect.deferrable
     assert "trigger_collect" in dag.get_task("wants_crawl").downstream_task_ids
     wait = dag.get_task("chain_done")
     assert {"trigger_ingest", "trigger_collect"} <= wait.upstream_task_ids
     assert wait.trigger_rule == "none_failed"
+    assert wait.mode == "reschedule"
 
 
 def test_spark_work_goes_through_spark_submit(dagbag):

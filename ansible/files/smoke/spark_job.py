@@ -14,7 +14,8 @@ partitions = int(sys.argv[1]) if len(sys.argv) > 1 else 8
 spark = SparkSession.builder.appName("ecomlab-smoke-test").enableHiveSupport().getOrCreate()
 sc = spark.sparkContext
 
-hosts = sorted(sc.parallelize(range(partitions * 8), partitions).map(lambda _: socket.gethostname()).distinct().collect())
+spread = sc.parallelize(range(partitions * 8), partitions)
+hosts = sorted(spread.map(lambda _: socket.gethostname()).distinct().collect())
 total = sc.parallelize(range(1, 10_001), partitions).sum()
 
 spark.sql("CREATE DATABASE IF NOT EXISTS ecomlab_smoke")

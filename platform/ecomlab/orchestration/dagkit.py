@@ -301,7 +301,11 @@ def chain_done(checked: dict, datasets: list[str]) -> bool:
 
 
 def pipeline_tasks(ingest_dag_id: str, collect_dag_id: str):
-    """check params -> trigger ingest (and collect) -> wait until the chain of assets reaches the dashboards."""
+    """check params -> trigger ingest (and collect) -> wait until the chain of assets reaches the dashboards.
+
+    The triggers wait in the triggerer (deferrable) and the final wait reschedules, so that a
+    run that waits holds no worker slot: the local profile has only a couple of them.
+    """
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 
     checked = check_params()
@@ -312,6 +316,7 @@ def pipeline_tasks(ingest_dag_id: str, collect_dag_id: str):
         wait_for_completion=True,
         poke_interval=10,
         failed_states=["failed"],
+        deferrable=True,
         retries=0,
     )
     collect = TriggerDagRunOperator(
@@ -321,6 +326,7 @@ def pipeline_tasks(ingest_dag_id: str, collect_dag_id: str):
         wait_for_completion=True,
         poke_interval=10,
         failed_states=["failed"],
+        deferrable=True,
         retries=0,
     )
     wait = chain_done.override(trigger_rule="none_failed")(checked, datasets_of(checked))
