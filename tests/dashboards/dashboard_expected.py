@@ -17,6 +17,7 @@ EXPECTED = {
     "funnel": {
         "funnel:funnel_users": {"Users": {"view": 140, "cart": 50, "order": 12}},
         "trend:conversion_rate": {"Conversion rate": [10, 9.17, 8.64]},
+        "steps:funnel_step": {"Step conversion": [0.36, 0.24]},
     },
     "cohorts": {
         "cohorts": {"retention": [[0, 0, 1], [1, 0, 0.4], [2, 0, 0.2], [0, 1, 1], [1, 1, 0.3]]},

@@ -99,6 +99,37 @@ CATALOG = [
         "sources": ["dwd.crawl_prices"],
     },
     {
+        "id": "sales_rank",
+        "name": "Sales rank",
+        "category": "market",
+        "definition": "Rank of each site by sales, 1 = largest.",
+        "formula": "rank() over sales",
+        "grain": ["site"],
+        "unit": "rank",
+        "sources": ["dwd.crawl_prices"],
+    },
+    {
+        # Computed for the crawl data set only: the shop's pages must leave it off.
+        "id": "price_index",
+        "name": "Price index",
+        "category": "market",
+        "definition": "Our prices against the competitor's.",
+        "formula": "ours / theirs",
+        "grain": ["day"],
+        "unit": "index",
+        "sources": ["dwd.crawl_prices"],
+    },
+    {
+        "id": "funnel_step",
+        "name": "Step conversion",
+        "category": "conversion",
+        "definition": "Users at a stage as a share of the stage before.",
+        "formula": "stage / previous stage",
+        "grain": ["day", "stage"],
+        "unit": "ratio",
+        "sources": ["dwd.shop_events"],
+    },
+    {
         "id": "repeat_rate",
         "name": "Repeat rate",
         "category": "members",
@@ -157,6 +188,10 @@ def indicator_frame(names: dict[str, str]) -> pd.DataFrame:
     add("refund_rate", [2.0, 2.5, 1.5])
     add("market_share", [40.0, 42.0, 45.0], "site", names["site_a"])
     add("market_share", [60.0, 58.0, 55.0], "site", names["site_b"])
+    add("sales_rank", [2.0, 2.0, 2.0], "site", names["site_a"])
+    add("sales_rank", [1.0, 1.0, 1.0], "site", names["site_b"])
+    add("funnel_step", [0.3, 0.3, 0.24], "stage", "order")
+    add("funnel_step", [0.4, 0.41, 0.36], "stage", "cart")
     add("repeat_rate", [20.0, 21.0, 22.0])
     add("category_sales", [600.0, 650.0, 700.0], "category", names["category_a"])
     add("category_sales", [400.0, 450.0, 510.0], "category", names["category_b"])

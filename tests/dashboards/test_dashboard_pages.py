@@ -27,14 +27,14 @@ def test_every_board_has_its_panels_and_no_empty_state_on_full_data(planted, lab
     expected = {
         "overview": {"kpis", "trend:gmv", "trend:orders"},
         "traffic": {"trend:visits", "by:visits:channel", "activity:hour", "activity:weekday"},
-        "funnel": {"funnel:funnel_users", "trend:conversion_rate", "paths"},
+        "funnel": {"funnel:funnel_users", "steps:funnel_step", "trend:conversion_rate", "paths"},
         "cohorts": {"cohorts", "cohort-sizes"},
         "rfm": {"segments:size", "segments:value", "segments", "clv", "clv-params", "trend:repeat_rate"},
         "rules": {"rules:graph", "rules"},
         "recommendations": {"recommendations", "rec-eval", "by:category_sales:category"},
         "campaigns": {"rank:roi:campaign"},
         "risk": {"trend:refund_rate"},
-        "market": {"share:market_share", "rank:market_share:site"},
+        "market": {"share:market_share", "rank:sales_rank:site", "rank:market_share:site"},
         "quality": {"quality:score", "quality:rows", "quality"},
         "realtime": {"now", "realtime:traffic", "realtime:orders", "realtime:gmv"},
     }
@@ -157,3 +157,30 @@ def test_data_text_is_escaped_in_markup_and_in_the_json_blocks(mart, tmp_path):
     nodes = [node["name"] for node in json.loads(block)["series"][0]["data"]]
     assert IMG + "item_a" in nodes  # the text itself is kept, only its encoding changes
     assert "&lt;script&gt;window.__xss" in rules  # and shown as text in the table
+
+
+def test_ranks_are_listed_in_rank_order_never_drawn_as_shares_or_bar_lengths(planted, labels):
+    built = page(planted, "market", labels)
+    ranks = chart(built, "rank:sales_rank:site")
+    assert ranks.kind == "table"
+    assert ranks.rows == [["1", "rival-1"], ["2", "ecomlab"]]
+    assert "share:sales_rank" not in {panel.key for panel in built.panels}
+
+
+def test_an_indicator_not_computed_for_the_data_set_is_left_off_not_called_missing(planted, labels):
+    keys = {panel.key for panel in page(planted, "market", labels).panels}
+    assert not any("price_index" in key for key in keys)
+    # Computed but outside the chosen range: that is said.
+    outside = page(planted, "market", labels, start=date(2026, 12, 1), end=date(2026, 12, 2))
+    (empty,) = [panel for panel in outside.panels if panel.kind == "empty"]
+    assert "Market share" in empty.reason and "Price index" not in empty.reason
+
+
+def test_the_funnel_is_scaled_to_its_largest_stage_and_step_rates_are_bars_in_stage_order(planted, labels):
+    built = page(planted, "funnel", labels)
+    (series,) = chart(built, "funnel:funnel_users").options["series"]
+    assert series["max"] == 140 and series["min"] == 0
+    steps = chart(built, "steps:funnel_step").options
+    assert steps["series"][0]["type"] == "bar"
+    assert steps["xAxis"][0]["data"] == ["cart", "order"]
+    assert steps["series"][0]["data"] == [0.36, 0.24]

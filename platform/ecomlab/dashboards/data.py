@@ -86,6 +86,18 @@ class BoardData:
         frame = frame.loc[frame["dt"].map(self.filters.in_range).astype(bool)]
         return frame.sort_values(["indicator_id", "dimension", "dimension_value", "dt"]).reset_index(drop=True)
 
+    @cached_property
+    def computed(self) -> set[str]:
+        """Indicator ids with any row for the data set on any day, whatever the date range.
+
+        An indicator that is not computed for a data set at all (a crawl indicator on the
+        shop's pages) is left off its boards instead of being reported as missing in the range.
+        """
+        frame = self.read(
+            "indicator_daily", "SELECT DISTINCT indicator_id FROM indicator_daily WHERE dataset = :dataset"
+        )
+        return set() if frame is None else set(frame["indicator_id"].astype(str))
+
     def dimension_values(self) -> dict[str, set[str]]:
         """Values each filterable dimension takes in the data set (to check filters against)."""
         frame = self.read(

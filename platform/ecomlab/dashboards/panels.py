@@ -162,8 +162,17 @@ def pie(name: str, pairs: Sequence[tuple[str, float]]) -> dict:
 
 
 def funnel(name: str, pairs: Sequence[tuple[str, float]]) -> dict:
+    data = [(k, number(v)) for k, v in pairs]
+    # ECharts maps values onto widths between min and max, and max defaults to 100: without the
+    # data's own maximum every stage above 100 would be drawn at full width.
+    top = max((v for _, v in data if v is not None), default=0) or 1
     chart = Funnel(init_opts=_init()).add(
-        name, [(k, number(v)) for k, v in pairs], sort_="descending", label_opts=opts.LabelOpts(position="inside")
+        name,
+        data,
+        min_=0,
+        max_=top,
+        sort_="descending",
+        label_opts=opts.LabelOpts(position="inside", formatter="{b}: {c}"),
     )
     chart.set_global_opts(legend_opts=_LEGEND, tooltip_opts=opts.TooltipOpts(trigger="item"))
     return _options(chart)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecomlab.dashboards import panels as p
-from ecomlab.dashboards.boards.common import BoardContext, category_panels, latest_by
+from ecomlab.dashboards.boards.common import BoardContext, category_panels, is_rank, latest_by
 
 SLUG = "campaigns"
 TITLE = "Campaign ROI"
@@ -17,6 +17,8 @@ def ranking_panels(ctx: BoardContext, category: str, dimension: str) -> list[p.P
         return []
     panels: list[p.Panel] = []
     for label in ctx.labels_of(category):
+        if is_rank(label):
+            continue
         found = latest_by(ctx, label, dimension)
         if found is None:
             continue

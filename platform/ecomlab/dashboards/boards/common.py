@@ -22,7 +22,12 @@ class BoardContext:
         return self.data.filters
 
     def labels_of(self, category: str) -> list[Label]:
-        return [label for label in self.labels if label.category == category]
+        """The catalog's indicators of `category` that are computed for this page's data set."""
+        computed = self.data.computed if self.data.indicators is not None else set()
+        return [label for label in self.labels if label.category == category and label.id in computed]
+
+    def catalog_has(self, category: str) -> bool:
+        return any(label.category == category for label in self.labels)
 
 
 def natural(values) -> list[str]:
@@ -99,8 +104,11 @@ def category_panels(ctx: BoardContext, category: str, kind: str = "line", skip: 
     if not ctx.labels:
         reason = "No indicator catalog is available (the indicators package provides it)."
         return [p.EmptyPanel(f"empty:{category}", f"{category.title()} indicators", reason)]
-    if not labels:
+    if not ctx.catalog_has(category):
         reason = f"The indicator catalog has no {category!r} indicators."
+        return [p.EmptyPanel(f"empty:{category}", f"{category.title()} indicators", reason)]
+    if not labels:
+        reason = f"No {category} indicator is computed for the {ctx.data.dataset} data set."
         return [p.EmptyPanel(f"empty:{category}", f"{category.title()} indicators", reason)]
     panels: list[p.Panel] = []
     without = []
@@ -114,4 +122,37 @@ def category_panels(ctx: BoardContext, category: str, kind: str = "line", skip: 
     if without:
         reason = f"No rows in the chosen range for {', '.join(without)}."
         panels.append(p.EmptyPanel(f"empty:{category}", f"{category.title()} indicators without data", reason))
+    return panels
+
+
+def is_rank(label: Label) -> bool:
+    """A position (1 = first), not a quantity: shown as an ordered list, never as bar lengths or shares."""
+    return label.unit == "rank"
+
+
+def rank_table_panels(ctx: BoardContext, category: str, dimension: str, ours: str = "") -> list[p.Panel]:
+    """Each rank indicator of `category` as a table of `dimension` values in rank order on the latest day."""
+    if ctx.data.indicators is None:
+        return []
+    panels: list[p.Panel] = []
+    for label in ctx.labels_of(category):
+        if not is_rank(label):
+            continue
+        found = latest_by(ctx, label, dimension)
+        if found is None:
+            continue
+        day, pairs = found
+        rows = [
+            [p.fmt(rank), f"{value} (ours)" if value == ours else str(value)]
+            for value, rank in sorted(pairs, key=lambda pair: (pair[1], str(pair[0])))
+        ]
+        panels.append(
+            p.TablePanel(
+                f"rank:{label.id}:{dimension}",
+                f"{label.name} on {day}",
+                ["rank", dimension],
+                rows,
+                p.label_notes(label),
+            )
+        )
     return panels

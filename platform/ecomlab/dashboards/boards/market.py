@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ecomlab.dashboards import panels as p
 from ecomlab.dashboards.boards.campaigns import ranking_panels
-from ecomlab.dashboards.boards.common import BoardContext, category_panels, latest_by
+from ecomlab.dashboards.boards.common import BoardContext, category_panels, is_rank, latest_by, rank_table_panels
 
 SLUG = "market"
 TITLE = "Market share and ranking"
@@ -17,6 +17,8 @@ def share_panels(ctx: BoardContext) -> list[p.Panel]:
         return []
     panels: list[p.Panel] = []
     for label in ctx.labels_of(CATEGORY):
+        if is_rank(label):  # positions do not add up to a whole
+            continue
         found = latest_by(ctx, label, "site")
         if found is None:
             continue
@@ -34,4 +36,11 @@ def share_panels(ctx: BoardContext) -> list[p.Panel]:
 
 
 def build(ctx: BoardContext) -> list[p.Panel]:
-    return share_panels(ctx) + ranking_panels(ctx, CATEGORY, "site") + category_panels(ctx, CATEGORY, skip=("site",))
+    # Our own site's rows in the market indicators carry the data set's name ('shop').
+    ranks = rank_table_panels(ctx, CATEGORY, "site", ours=ctx.data.dataset)
+    return (
+        share_panels(ctx)
+        + ranks
+        + ranking_panels(ctx, CATEGORY, "site")
+        + category_panels(ctx, CATEGORY, skip=("site",))
+    )
