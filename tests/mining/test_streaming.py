@@ -1,5 +1,6 @@
 """Real-time indicators: a streaming query killed mid-stream (SIGKILL) and restarted loses
-nothing and counts nothing twice; closed windows agree with an offline computation."""
+nothing and counts nothing twice; closed windows agree with an offline computation; rows with
+a bad id or time, or a time off their file's day, are quarantined with their reason."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ecomlab.mining.streaming import offline_minutes
+from ecomlab.mining.streaming import StreamConfig, offline_minutes, quarantine_counts, start
 from ecomlab.sources.simulator import SimulatorConfig, simulate
 
 PIECES = 12  # files per entity, two hours each, landed in event-time order
@@ -102,3 +103,79 @@ def test_a_killed_stream_restarts_without_loss_or_double_counting(tmp_path):
     assert merged["gmv_offline"].round(2).equals(merged["gmv_realtime"].round(2))
     # Nothing lost, nothing counted twice: page views over the closed minutes match exactly.
     assert realtime["pv"].sum() == closed["pv"].sum()
+
+
+# Rows planted into the landed files: (entity, id, time, expected reason). The day is the file's.
+PLANTED = [
+    ("events", "990000001", "not a date", "bad_timestamp"),
+    ("events", "990000002", "{next_year} 12:00:00", "outside_file_day"),
+    ("events", "x990000003", "{day} 12:00:00", "bad_key"),
+    ("orders", "990000004", "{last_year} 08:30:00", "outside_file_day"),
+    ("orders", "990000005", "", "bad_timestamp"),
+]
+
+
+def _plant(frame: pd.DataFrame, entity: str, day: str) -> pd.DataFrame:
+    key, time = ("event_id", "event_time") if entity == "events" else ("order_id", "order_time")
+    year = int(day[:4])
+    rows = []
+    for planted_entity, planted_id, planted_time, _ in PLANTED:
+        if planted_entity == entity:
+            row = frame.iloc[0].copy()
+            row[key] = planted_id
+            row[time] = planted_time.format(day=day, next_year=f"{year + 1}{day[4:]}", last_year=f"{year - 1}{day[4:]}")
+            rows.append(row)
+    # Planted rows in the middle of the file: a year-ahead time early on would have moved the watermark.
+    middle = len(frame) // 2
+    return pd.concat([frame.iloc[:middle], pd.DataFrame(rows), frame.iloc[middle:]], ignore_index=True)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_rows_with_a_bad_id_or_time_or_off_their_files_day_are_quarantined_not_published(tmp_path, spark):
+    sim = simulate(SimulatorConfig(events=10_000, days=1, dirty=False), tmp_path / "shop")
+    frames = {}
+    for entity in ("events", "orders"):
+        source = next(sim.out_dir.glob(f"{entity}/dt=*/{entity}.csv"))
+        day = source.parent.name.removeprefix("dt=")
+        frame = _plant(pd.read_csv(source, dtype=str, keep_default_na=False), entity, day)
+        # Two files per entity in the day's partition, so the query runs more than one batch.
+        halves = (frame.iloc[: len(frame) // 2], frame.iloc[len(frame) // 2 :])
+        for batch, half in enumerate(halves, start=1):
+            target = tmp_path / "landing" / entity / f"dt={day}" / f"batch={batch}"
+            target.mkdir(parents=True)
+            half.to_csv(target / f"{entity}.csv", index=False)
+        frames[entity] = frame.assign(dt=day)
+
+    landing = tmp_path / "landing"
+    config = StreamConfig(
+        events_path=str(landing / "events") + "/dt=*/batch=*/*.csv",
+        orders_path=str(landing / "orders") + "/dt=*/batch=*/*.csv",
+        sink=str(tmp_path / "sink"),
+        checkpoint=str(tmp_path / "checkpoint"),
+        max_files_per_trigger=1,
+    )
+    assert quarantine_counts(spark, config.sink) == {"bad_key": 0, "bad_timestamp": 0, "outside_file_day": 0}
+    start(spark, config, available_now=True).awaitTermination()
+
+    assert quarantine_counts(spark, config.sink) == {"bad_key": 1, "bad_timestamp": 2, "outside_file_day": 2}
+    quarantined = pd.read_parquet(tmp_path / "sink" / "quarantine")
+    assert len(quarantined["batch"].unique()) >= 2, "the quarantine is written per batch"
+    got = sorted(zip(quarantined["source"], quarantined["key"], quarantined["reason"], strict=True))
+    assert got == sorted((entity, key, reason) for entity, key, _, reason in PLANTED)
+    assert quarantined["file"].str.contains("/dt=").all()
+    raw = dict(zip(quarantined["key"], quarantined["raw_timestamp"], strict=True))
+    assert raw["990000001"] == "not a date" and raw["990000002"].startswith(str(int(day[:4]) + 1))
+
+    realtime = pd.read_parquet(tmp_path / "sink" / "minutes").sort_values("window_start").reset_index(drop=True)
+    realtime["window_start"] = pd.to_datetime(realtime["window_start"]).dt.tz_localize(None)
+    # No stray minute a year off, and the last minutes of the day are still open (no runaway watermark).
+    assert (realtime["window_start"].dt.strftime("%Y-%m-%d") == day).all()
+    offline = offline_minutes(frames["events"], frames["orders"])
+    assert len(offline) > len(realtime) > 500
+    closed = offline[offline["window_start"] <= realtime["window_start"].max()].reset_index(drop=True)
+    assert len(closed) == len(realtime)
+    merged = closed.merge(realtime, on="window_start", suffixes=("_offline", "_realtime"))
+    for column in ("uv", "pv", "orders"):
+        assert (merged[f"{column}_offline"] == merged[f"{column}_realtime"]).all(), column
+    assert merged["gmv_offline"].round(2).equals(merged["gmv_realtime"].round(2))

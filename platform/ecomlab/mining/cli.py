@@ -166,7 +166,7 @@ def stream_command(
 ) -> None:
     """Per-minute UV, PV, orders and GMV over the landing directory (Structured Streaming)."""
     from ecomlab.mart import Mart
-    from ecomlab.mining.streaming import lake_stream_config, start
+    from ecomlab.mining.streaming import lake_stream_config, published_totals, quarantine_counts, start
 
     settings, spark = _spark("ecomlab-realtime")
     config = lake_stream_config(settings, events=events, orders=orders, mart_url=Mart.from_settings(settings).url)
@@ -176,3 +176,14 @@ def stream_command(
         query.awaitTermination()
     except KeyboardInterrupt:
         query.stop()
+    totals = published_totals(spark, config.sink)
+    console.print(
+        f"published: {totals['minutes']:,} closed minutes, {totals['pv']:,} page views, "
+        f"{totals['orders']:,} orders, GMV {totals['gmv']:,.2f}"
+    )
+    quarantined = quarantine_counts(spark, config.sink)
+    console.print(
+        f"quarantined: {sum(quarantined.values()):,} rows ("
+        + ", ".join(f"{reason} {rows:,}" for reason, rows in quarantined.items())
+        + f") under {config.sink}/quarantine"
+    )

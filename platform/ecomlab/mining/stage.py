@@ -56,7 +56,7 @@ def mine(spark, settings, source: str, days: list[str], progress) -> MineResult:
 
 def _realtime(spark, settings, days: list[str], mart_url: str) -> dict:
     """The streaming query over the run's landed events and orders, available-now."""
-    from ecomlab.mining.streaming import lake_stream_config, start
+    from ecomlab.mining.streaming import lake_stream_config, quarantine_counts, start
     from ecomlab.storage.lake import lake_from_settings
 
     lake = lake_from_settings(settings)
@@ -70,4 +70,4 @@ def _realtime(spark, settings, days: list[str], mart_url: str) -> dict:
     query = start(spark, config, available_now=True)
     query.awaitTermination()
     minutes = spark.read.parquet(f"{config.sink}/minutes").count()
-    return {"closed_minutes": minutes, "sink": config.sink}
+    return {"closed_minutes": minutes, "quarantined": quarantine_counts(spark, config.sink), "sink": config.sink}

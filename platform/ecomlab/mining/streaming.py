@@ -8,6 +8,11 @@ totals, as placed). Each micro-batch's partial counts are written under the batc
 files each batch read. A killed and restarted query therefore replays the same batch into
 the same place: nothing is lost and nothing is counted twice. Windows closed by the
 watermark are published to the sink table `minutes/` and to the mart (`realtime_minute`).
+
+Rows that cannot be counted are quarantined, never dropped: an invalid id (`bad_key`), an
+unparseable time (`bad_timestamp`), or a time on another day than the file's `dt=`
+partition (`outside_file_day`). Each batch writes them, with their source, raw id, raw time
+and file, under `quarantine/batch=<id>` (overwritten on replay, like the counts).
 """
 
 from __future__ import annotations
@@ -71,42 +76,108 @@ def _uri(location: str) -> str:
     return location if "://" in location else "file://" + str(Path(location).absolute())
 
 
-def _unified(spark, config: StreamConfig, streaming: bool = True):
-    """Events and orders as one stream of (key, ts, visitor, pv, orders, gmv)."""
+# Why a row is set aside instead of counted (the quarantine's `reason` column).
+BAD_KEY = "bad_key"
+BAD_TIMESTAMP = "bad_timestamp"
+OUTSIDE_FILE_DAY = "outside_file_day"
+QUARANTINE_REASONS = (BAD_KEY, BAD_TIMESTAMP, OUTSIDE_FILE_DAY)
+QUARANTINE_COLUMNS = ("source", "key", "raw_timestamp", "file", "reason")
+COUNT_COLUMNS = ("key", "ts", "visitor", "pv", "orders", "gmv")
+_TIME_FORMAT = "yyyy-MM-dd HH:mm:ss"
+_FILE_DAY = r"/dt=([0-9]{4}-[0-9]{2}-[0-9]{2})/"
+
+
+def _reason(raw_key, ts, file_path):
+    """Why a row is quarantined, or null for a row that is counted.
+
+    A row whose event time falls on another day than its file's `dt=` partition is set
+    aside: counted, it would publish a stray minute (a year off) and could move the
+    watermark far ahead. Files outside a `dt=` folder keep every valid row.
+    """
     from pyspark.sql import functions as F
 
-    def source(path: str, columns: list[str]):
-        schema = ", ".join(f"`{c}` STRING" for c in columns)
-        reader = spark.readStream if streaming else spark.read
-        reader = reader.schema(schema).option("header", True).option("mode", "PERMISSIVE")
-        if streaming:
-            reader = reader.option("maxFilesPerTrigger", config.max_files_per_trigger)
-        return reader.csv(_uri(path))
+    file_day = F.regexp_extract(file_path, _FILE_DAY, 1)
+    return (
+        F.when(raw_key.isNull() | ~raw_key.rlike("^[0-9]+$"), F.lit(BAD_KEY))
+        .when(ts.isNull(), F.lit(BAD_TIMESTAMP))
+        .when((file_day != "") & (F.date_format(ts, "yyyy-MM-dd") != file_day), F.lit(OUTSIDE_FILE_DAY))
+    )
 
-    events = source(config.events_path, EVENT_COLUMNS).select(
+
+def _unified(spark, config: StreamConfig):
+    """Events and orders as one stream: rows to count (key, ts, visitor, pv, orders, gmv),
+    deduplicated within the watermark, and quarantined rows (q_* columns and a reason)."""
+    from pyspark.sql import functions as F
+
+    def source(path: str, columns: list[str], name: str, key: str, time: str):
+        schema = ", ".join(f"`{c}` STRING" for c in columns)
+        reader = spark.readStream.schema(schema).option("header", True).option("mode", "PERMISSIVE")
+        frame = reader.option("maxFilesPerTrigger", config.max_files_per_trigger).csv(_uri(path))
+        ts = F.try_to_timestamp(F.col(time), F.lit(_TIME_FORMAT))
+        frame = frame.select("*", ts.alias("ts"), F.col("_metadata.file_path").alias("file"))
+        return frame.withColumns(
+            {
+                "reason": _reason(F.col(key), F.col("ts"), F.col("file")),
+                "q_source": F.lit(name),
+                "q_key": F.col(key),
+                "q_raw_timestamp": F.col(time),
+                "q_file": F.col("file"),
+            }
+        )
+
+    events = source(config.events_path, EVENT_COLUMNS, "events", "event_id", "event_time")
+    orders = source(config.orders_path, ORDER_COLUMNS, "orders", "order_id", "order_time")
+    counted_events = events.where(F.col("reason").isNull()).select(
         F.concat(F.lit("e"), F.col("event_id")).alias("key"),
-        F.try_to_timestamp(F.col("event_time"), F.lit("yyyy-MM-dd HH:mm:ss")).alias("ts"),
+        "ts",
         F.col("visitor_id").alias("visitor"),
         F.when(F.col("event_type") == "page_view", 1).otherwise(0).alias("pv"),
         F.lit(0).alias("orders"),
         F.lit(0.0).alias("gmv"),
     )
-    orders = source(config.orders_path, ORDER_COLUMNS).select(
+    counted_orders = orders.where(F.col("reason").isNull()).select(
         F.concat(F.lit("o"), F.col("order_id")).alias("key"),
-        F.try_to_timestamp(F.col("order_time"), F.lit("yyyy-MM-dd HH:mm:ss")).alias("ts"),
+        "ts",
         F.lit(None).cast("string").alias("visitor"),
         F.lit(0).alias("pv"),
         F.lit(1).alias("orders"),
         F.col("total_amount").try_cast("double").alias("gmv"),
     )
-    valid = F.col("ts").isNotNull() & F.col("key").isNotNull() & F.col("key").rlike("^[eo][0-9]+$")
-    events, orders = events.where(valid), orders.where(valid)
-    if streaming:
-        # One watermark per source: the query's watermark is the slower source's, so a source
-        # that runs ahead does not make the other's rows late.
-        events = events.withWatermark("ts", config.watermark)
-        orders = orders.withWatermark("ts", config.watermark)
-    return events.unionByName(orders)
+    # One watermark per source: the query's watermark is the slower source's, so a source
+    # that runs ahead does not make the other's rows late. Quarantined rows take no part in it.
+    counted = (
+        counted_events.withWatermark("ts", config.watermark)
+        .unionByName(counted_orders.withWatermark("ts", config.watermark))
+        .dropDuplicatesWithinWatermark(["key"])
+    )
+    nothing = F.lit(None).cast("string")
+    counted = counted.select(*COUNT_COLUMNS, *(nothing.alias(f"q_{c}") for c in QUARANTINE_COLUMNS[:-1]))
+    counted = counted.withColumn("reason", nothing)
+    quarantine_only = [
+        frame.where(F.col("reason").isNotNull()).select(
+            nothing.alias("key"),
+            F.lit(None).cast("timestamp").alias("ts"),
+            nothing.alias("visitor"),
+            F.lit(0).alias("pv"),
+            F.lit(0).alias("orders"),
+            F.lit(0.0).alias("gmv"),
+            *(f"q_{c}" for c in QUARANTINE_COLUMNS[:-1]),
+            "reason",
+        )
+        for frame in (events, orders)
+    ]
+    return counted.unionByName(quarantine_only[0]).unionByName(quarantine_only[1])
+
+
+def split_batch(batch):
+    """A micro-batch's rows to count, and its quarantined rows (source, key, raw_timestamp, file, reason)."""
+    from pyspark.sql import functions as F
+
+    counted = batch.where(F.col("reason").isNull()).select(*COUNT_COLUMNS)
+    quarantined = batch.where(F.col("reason").isNotNull()).select(
+        *(F.col(f"q_{c}").alias(c) for c in QUARANTINE_COLUMNS[:-1]), "reason"
+    )
+    return counted, quarantined
 
 
 def minute_partials(rows):
@@ -135,10 +206,19 @@ class _BatchWriter:
         self.sink = _uri(config.sink).rstrip("/")
 
     def __call__(self, batch, batch_id: int) -> None:
-        counts, visitors = minute_partials(batch)
-        # Overwrite: a batch replayed after a crash replaces its own earlier output.
-        counts.write.mode("overwrite").parquet(f"{self.sink}/counts/batch={batch_id}")
-        visitors.write.mode("overwrite").parquet(f"{self.sink}/visitors/batch={batch_id}")
+        batch = batch.persist()  # read once, split twice
+        try:
+            counted, quarantined = split_batch(batch)
+            counts, visitors = minute_partials(counted)
+            # Overwrite: a batch replayed after a crash replaces its own earlier output.
+            counts.write.mode("overwrite").parquet(f"{self.sink}/counts/batch={batch_id}")
+            visitors.write.mode("overwrite").parquet(f"{self.sink}/visitors/batch={batch_id}")
+            quarantined.write.mode("overwrite").parquet(f"{self.sink}/quarantine/batch={batch_id}")
+            by_reason = {r["reason"]: r["count"] for r in quarantined.groupBy("reason").count().collect()}
+        finally:
+            batch.unpersist()
+        for reason, rows in sorted(by_reason.items()):
+            log.warning("batch %d: %d row(s) quarantined: %s", batch_id, rows, reason)
         published = self.publish(batch.sparkSession)
         log.info("batch %d: %d minute(s) closed and published", batch_id, published)
 
@@ -187,6 +267,33 @@ def closed_minutes(spark, sink: str, delay_seconds: int):
     return joined.where(F.col("window_start") <= limit).select("window_start", "uv", "pv", "orders", "gmv")
 
 
+def published_totals(spark, sink: str) -> dict[str, float]:
+    """What the closed minutes published so far add up to."""
+    from pyspark.sql import functions as F
+
+    try:
+        minutes = spark.read.parquet(f"{_uri(sink).rstrip('/')}/minutes")
+    except Exception as exc:  # nothing published yet
+        if "PATH_NOT_FOUND" not in str(exc) and "UNABLE_TO_INFER_SCHEMA" not in str(exc):
+            raise
+        return {"minutes": 0, "pv": 0, "orders": 0, "gmv": 0.0}
+    row = minutes.agg(F.count("*"), F.sum("pv"), F.sum("orders"), F.round(F.sum("gmv"), 2)).first()
+    return {"minutes": row[0], "pv": row[1] or 0, "orders": row[2] or 0, "gmv": row[3] or 0.0}
+
+
+def quarantine_counts(spark, sink: str) -> dict[str, int]:
+    """Rows quarantined so far, per reason (every reason listed, zero when none)."""
+    counts = dict.fromkeys(QUARANTINE_REASONS, 0)
+    try:
+        rows = spark.read.parquet(f"{_uri(sink).rstrip('/')}/quarantine").groupBy("reason").count().collect()
+    except Exception as exc:  # no batch has run yet: nothing quarantined
+        if "PATH_NOT_FOUND" not in str(exc) and "UNABLE_TO_INFER_SCHEMA" not in str(exc):
+            raise
+        return counts
+    counts.update({row["reason"]: row["count"] for row in rows})
+    return counts
+
+
 def _seconds(delay: str) -> int:
     number, unit = delay.split()
     return int(number) * {"second": 1, "seconds": 1, "minute": 60, "minutes": 60, "hour": 3600, "hours": 3600}[unit]
@@ -194,9 +301,10 @@ def _seconds(delay: str) -> int:
 
 def start(spark, config: StreamConfig, available_now: bool = False, trigger_seconds: float = 1.0):
     """Start the query (available_now: process what is there, then stop)."""
-    rows = _unified(spark, config).dropDuplicatesWithinWatermark(["key"])
-    writer = rows.writeStream.foreachBatch(_BatchWriter(config, _seconds(config.watermark))).option(
-        "checkpointLocation", _uri(config.checkpoint)
+    writer = (
+        _unified(spark, config)
+        .writeStream.foreachBatch(_BatchWriter(config, _seconds(config.watermark)))
+        .option("checkpointLocation", _uri(config.checkpoint))
     )
     writer = (
         writer.trigger(availableNow=True)
@@ -206,12 +314,24 @@ def start(spark, config: StreamConfig, available_now: bool = False, trigger_seco
     return writer.queryName(f"realtime_{config.dataset}").start()
 
 
+def offline_kept(frame: pd.DataFrame, key: str, time: str) -> pd.DataFrame:
+    """The rows the stream counts, by the same rules: a numeric id, a parseable time, and
+    (when the frame has a `dt` column, the file's partition day) a time on that day."""
+    ts = pd.to_datetime(frame[time], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    kept = frame[key].astype("string").str.fullmatch(r"[0-9]+").fillna(False) & ts.notna()
+    if "dt" in frame.columns:
+        has_day = frame["dt"].notna() & (frame["dt"] != "")
+        kept &= ~has_day | (ts.dt.strftime("%Y-%m-%d") == frame["dt"])
+    return frame[kept].assign(**{time: ts[kept]})
+
+
 def offline_minutes(frame_events: pd.DataFrame, frame_orders: pd.DataFrame) -> pd.DataFrame:
     """The same per-minute indicators computed in one pass over whole tables (pandas)."""
-    events = frame_events.drop_duplicates("event_id").copy()
-    events["window_start"] = pd.to_datetime(events["event_time"]).dt.floor("min")
-    orders = frame_orders.drop_duplicates("order_id").copy()
-    orders["window_start"] = pd.to_datetime(orders["order_time"]).dt.floor("min")
+    events = offline_kept(frame_events, "event_id", "event_time").drop_duplicates("event_id").copy()
+    events["window_start"] = events["event_time"].dt.floor("min")
+    orders = offline_kept(frame_orders, "order_id", "order_time").drop_duplicates("order_id").copy()
+    orders["window_start"] = orders["order_time"].dt.floor("min")
+    orders["total_amount"] = pd.to_numeric(orders["total_amount"], errors="coerce")
     by_minute = events.groupby("window_start")
     out = pd.DataFrame(
         {
