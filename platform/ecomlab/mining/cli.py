@@ -79,6 +79,9 @@ def clv_command(
     calibration_end: Annotated[str, typer.Option(help="Last day of the calibration period, YYYY-MM-DD.")],
     horizon_weeks: Annotated[float, typer.Option(help="Weeks ahead for expected purchases and value.")] = 52.0,
     top: Annotated[int, typer.Option(help="How many customers (highest expected value) to print.")] = 5,
+    min_repeat_customers: Annotated[
+        int, typer.Option(help="Fewest customers with repeat purchases a model is fitted on (else it is skipped).")
+    ] = 10,
 ) -> None:
     """Customer lifetime value: BG/NBD and Gamma-Gamma fitted by maximum likelihood."""
     from ecomlab.mining import clv
@@ -89,20 +92,27 @@ def clv_command(
         raise _fail(f"--calibration-end: not a date YYYY-MM-DD: {calibration_end!r}") from None
     try:
         summary = clv.summarise(clv.read_transactions(input_file), end)
-        model = clv.fit(summary)
+        model = clv.fit(summary, min_repeat_customers)
     except clv.ClvError as exc:
         raise _fail(str(exc)) from None
     console.print(f"{model.customers:,} customers, {model.repeat_customers:,} with repeat purchases")
     b, g = model.bgnbd, model.gamma_gamma
-    console.print(
-        f"BG/NBD: r={b.r:.4f} alpha={b.alpha:.4f} a={b.a:.4f} b={b.b:.4f} log-likelihood={b.log_likelihood:.2f}"
-    )
-    console.print(f"Gamma-Gamma: p={g.p:.4f} q={g.q:.4f} gamma={g.gamma:.4f} log-likelihood={g.log_likelihood:.2f}")
-    values = clv.customer_values(model, summary, horizon_weeks).nlargest(top, "expected_value")
-    for row in values.itertuples():
+    if b is not None:
         console.print(
-            f"customer {row.customer_id}: {row.expected_purchases:.2f} purchases, "
-            f"{row.expected_value:.2f} expected value in {horizon_weeks:g} weeks"
+            f"BG/NBD: r={b.r:.4f} alpha={b.alpha:.4f} a={b.a:.4f} b={b.b:.4f} log-likelihood={b.log_likelihood:.2f}"
+        )
+    if g is not None:
+        console.print(f"Gamma-Gamma: p={g.p:.4f} q={g.q:.4f} gamma={g.gamma:.4f} log-likelihood={g.log_likelihood:.2f}")
+    for name, reason in model.skipped.items():
+        console.print(f"{name} skipped: {reason}", highlight=False)
+    if b is None:
+        return
+    values = clv.customer_values(model, summary, horizon_weeks)
+    values = values.nlargest(top, "expected_value" if g is not None else "expected_purchases")
+    for row in values.itertuples():
+        worth = f"{row.expected_value:.2f} expected value" if g is not None else "no expected value"
+        console.print(
+            f"customer {row.customer_id}: {row.expected_purchases:.2f} purchases, {worth} in {horizon_weeks:g} weeks"
         )
 
 

@@ -4,11 +4,15 @@ Both models are fitted by maximum likelihood with SciPy (Fader, Hardie and Lee 2
 BG/NBD; Fader, Hardie and Lee 2005 "RFM and CLV" note for Gamma-Gamma). Time is measured
 in weeks; a customer's purchases on one day count as one transaction (their value summed).
 No Spark: the inputs are one row per customer.
+
+Both models learn from repeat purchases. With too few repeat customers (one day of data has
+none) a model is not fitted but skipped with a reason, and the values it would give are
+null with that reason, never a number from a degenerate fit.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -39,19 +43,37 @@ class GammaGamma:
     log_likelihood: float
 
 
+# Fewest customers with repeat purchases either model is fitted on: below it the likelihood
+# has (next to) nothing to learn from and the optimiser returns a degenerate answer.
+MIN_REPEAT_CUSTOMERS = 10
+
+
 @dataclass(frozen=True)
 class ClvFit:
-    bgnbd: BgNbd
-    gamma_gamma: GammaGamma
+    bgnbd: BgNbd | None  # None: skipped, see `skipped`
+    gamma_gamma: GammaGamma | None
     customers: int
     repeat_customers: int
+    skipped: dict[str, str] = field(default_factory=dict)  # model ("bgnbd", "gamma_gamma") -> why
 
     def params(self) -> dict[str, float]:
-        out = {k: v for k, v in asdict(self.bgnbd).items() if k != "log_likelihood"}
-        out["log_likelihood"] = self.bgnbd.log_likelihood
-        out.update({k: v for k, v in asdict(self.gamma_gamma).items() if k != "log_likelihood"})
-        out["gg_log_likelihood"] = self.gamma_gamma.log_likelihood
+        """The fitted models' parameters (a skipped model has none)."""
+        out: dict[str, float] = {}
+        if self.bgnbd is not None:
+            out.update({k: v for k, v in asdict(self.bgnbd).items() if k != "log_likelihood"})
+            out["log_likelihood"] = self.bgnbd.log_likelihood
+        if self.gamma_gamma is not None:
+            out.update({k: v for k, v in asdict(self.gamma_gamma).items() if k != "log_likelihood"})
+            out["gg_log_likelihood"] = self.gamma_gamma.log_likelihood
         return out
+
+    def params_table(self) -> pd.DataFrame:
+        """One row per parameter (param, value, note); a skipped model is a row
+        `<model>_skipped` with a null value and the reason as its note."""
+        rows = [(name, value, None) for name, value in self.params().items()]
+        rows += [("customers", float(self.customers), None), ("repeat_customers", float(self.repeat_customers), None)]
+        rows += [(f"{model}_skipped", np.nan, reason) for model, reason in self.skipped.items()]
+        return pd.DataFrame(rows, columns=["param", "value", "note"]).astype({"value": float, "note": object})
 
 
 # ---- reading transactions ---------------------------------------------------------------
@@ -213,23 +235,54 @@ def _minimize(objective, start: np.ndarray):
 # ---- together ---------------------------------------------------------------------------
 
 
-def fit(summary: pd.DataFrame) -> ClvFit:
-    return ClvFit(
-        fit_bgnbd(summary),
-        fit_gamma_gamma(summary),
-        customers=len(summary),
-        repeat_customers=int((summary["frequency"] > 0).sum()),
-    )
+def fit(summary: pd.DataFrame, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> ClvFit:
+    """Both models, each skipped with a reason when the data cannot support it."""
+    if min_repeat_customers < 2:
+        raise ClvError(f"min_repeat_customers: must be at least 2, got {min_repeat_customers}")
+    if summary.empty:
+        raise ClvError("no customers to fit")
+    repeat_customers = int((summary["frequency"] > 0).sum())
+    skipped: dict[str, str] = {}
+    bgnbd = gamma_gamma = None
+    too_few = f"{repeat_customers} customer(s) with repeat purchases, fewer than the minimum {min_repeat_customers}"
+    if repeat_customers < min_repeat_customers:
+        skipped["bgnbd"] = too_few
+    elif float(summary["T"].max()) <= 0:
+        skipped["bgnbd"] = "every customer's first purchase is on the calibration end: no time observed"
+    else:
+        try:
+            bgnbd = fit_bgnbd(summary)
+        except ClvError as exc:
+            skipped["bgnbd"] = str(exc)
+    spenders = int(((summary["frequency"] > 0) & (summary["monetary"] > 0)).sum())
+    if spenders < min_repeat_customers:
+        skipped["gamma_gamma"] = (
+            f"{spenders} customer(s) with repeat purchases of positive value, fewer than the minimum "
+            f"{min_repeat_customers}"
+        )
+    else:
+        try:
+            gamma_gamma = fit_gamma_gamma(summary)
+        except ClvError as exc:
+            skipped["gamma_gamma"] = str(exc)
+    return ClvFit(bgnbd, gamma_gamma, len(summary), repeat_customers, skipped)
 
 
 def customer_values(model: ClvFit, summary: pd.DataFrame, horizon_weeks: float = 52.0) -> pd.DataFrame:
-    """Expected purchases over the horizon and their expected value, per customer."""
-    purchases = expected_purchases(model.bgnbd, horizon_weeks, summary)
-    spend = expected_spend(model.gamma_gamma, summary)
+    """Expected purchases over the horizon and their expected value, per customer.
+
+    What a skipped model would give is null, with the reason in `note`."""
+    n = len(summary)
+    purchases = (
+        expected_purchases(model.bgnbd, horizon_weeks, summary) if model.bgnbd is not None else np.full(n, np.nan)
+    )
+    spend = expected_spend(model.gamma_gamma, summary) if model.gamma_gamma is not None else np.full(n, np.nan)
+    reasons = [f"{name} skipped: {why}" for name, why in model.skipped.items()]
     return pd.DataFrame(
         {
             "customer_id": summary.index.astype(str),
-            "expected_purchases": purchases,
-            "expected_value": purchases * spend,
+            "expected_purchases": purchases.astype(float),
+            "expected_value": (purchases * spend).astype(float),
+            "note": pd.Series([("; ".join(reasons) or None)] * n, dtype=object),
         }
     )

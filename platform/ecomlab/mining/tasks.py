@@ -88,24 +88,42 @@ def recommend_task(spark, mart, dataset: str, run_dt: str, days=None):
     return TaskOutcome("recommend", rows, {"evaluation": result.evaluation.round(4).to_dict("records")})
 
 
-def clv_task(spark, mart, dataset: str, run_dt: str, days=None, calibration_end=None, horizon_weeks: float = 52.0):
-    """BG/NBD + Gamma-Gamma over the data set's purchases (the shop's paid orders or CDNOW)."""
+def clv_task(
+    spark,
+    mart,
+    dataset: str,
+    run_dt: str,
+    days=None,
+    calibration_end=None,
+    horizon_weeks: float = 52.0,
+    min_repeat_customers: int | None = None,
+):
+    """BG/NBD + Gamma-Gamma over the data set's purchases (the shop's paid orders or CDNOW).
+
+    A model the data cannot support (too few repeat customers) is skipped: the reason is in
+    the outcome's summary, in the params table and in each customer's `note`."""
     from ecomlab.mining import clv, segment
 
     purchases = segment.shop_purchases(spark, days) if dataset == "shop" else segment.cdnow_purchases(spark)
     tx = purchases.toPandas().rename(columns={"ts": "date"})
+    if tx.empty:
+        raise ValueError(f"clv: no purchases for data set {dataset!r}")
     tx["customer_id"] = tx["customer_id"].astype(str)
     tx["date"] = pd.to_datetime(tx["date"]).dt.normalize()
     end = calibration_end or tx["date"].max().date()
     summary = clv.summarise(tx, end)
-    model = clv.fit(summary)
+    model = clv.fit(summary, min_repeat_customers or clv.MIN_REPEAT_CUSTOMERS)
+    for name, reason in model.skipped.items():
+        log.warning("clv on %s: %s skipped: %s", dataset, name, reason)
     part = {"dataset": dataset, "run_dt": run_dt}
-    params = pd.DataFrame({"param": list(model.params()), "value": list(model.params().values())})
     rows = {
-        "mining_clv_params": save(spark, mart, "mining_clv_params", params, part),
+        "mining_clv_params": save(spark, mart, "mining_clv_params", model.params_table(), part),
         "mining_clv": save(spark, mart, "mining_clv", clv.customer_values(model, summary, horizon_weeks), part),
     }
-    return TaskOutcome("clv", rows, {k: round(v, 4) for k, v in model.params().items()})
+    summary_out: dict = {k: round(v, 4) for k, v in model.params().items()}
+    summary_out.update(customers=model.customers, repeat_customers=model.repeat_customers)
+    summary_out.update({f"{name}_skipped": reason for name, reason in model.skipped.items()})
+    return TaskOutcome("clv", rows, summary_out)
 
 
 RUNNERS = {
