@@ -77,25 +77,28 @@ CRAWL_ITEMS = {"static": 120, "dynamic": 24}
 
 def measure(command: list[str], env: dict[str, str], keep_output: bool = False):
     """Wall seconds and peak RSS (MiB) of a command and all its children."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    root = psutil.Process(process.pid)
-    peak = 0
-    output: list[str] = []
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    output.append(process.stdout.read())
-    seconds = time.perf_counter() - started
+    # The child's output goes to a file, not a pipe: unread, a pipe fills (Spark logs a lot)
+    # and the child blocks on its next write while this loop waits for it to end.
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        root = psutil.Process(process.pid)
+        peak = 0
+        while process.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        log.seek(0)
+        output = log.read() if keep_output or process.returncode != 0 else ""
     if process.returncode != 0:
-        sys.stderr.write("".join(output)[-4000:])
+        sys.stderr.write(output[-4000:])
         raise SystemExit(f"benchmark command failed ({process.returncode}): {' '.join(command)}")
     measured = {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20, 1)}
-    return (measured, "".join(output)) if keep_output else measured
+    return (measured, output) if keep_output else measured
 
 
 def bench_indicators(env: dict[str, str]) -> dict:
@@ -171,22 +174,34 @@ def bench_size(events: int, work: Path, indicators: bool = False) -> dict:
     }
 
 
-def bench_crawl(work: Path) -> dict:
-    """Static and dynamic pages/s and peak memory with 1, 2 and 4 Dask workers against one demo shop."""
+def start_shop(timeout: float = 120.0):
+    """A demo shop on a free loopback port: (process, its output file, url)."""
+    # The shop's output goes to a file that is read for its address: a pipe left unread
+    # after the first line would block the shop as soon as it wrote a pipe's worth more.
+    output = tempfile.NamedTemporaryFile("w+", encoding="utf-8", suffix=".log")  # noqa: SIM115
     shop = subprocess.Popen(
         [str(BIN / "ecomlab"), "shop", "serve", "--port", "0", "--max-items", "200", "--faults", "slow_ms=100"],
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.DEVNULL,
-        text=True,
     )
+    url = ""
+    deadline = time.monotonic() + timeout
+    while not url and shop.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        lines = Path(output.name).read_text(encoding="utf-8", errors="replace").splitlines()
+        url = next((line.split()[1] for line in lines if line.startswith("listening ")), "")
+    if not url:
+        shop.terminate()
+        shop.wait(timeout=30)
+        output.close()
+        raise SystemExit("the demo shop did not start")
+    return shop, output, url
+
+
+def bench_crawl(work: Path) -> dict:
+    """Static and dynamic pages/s and peak memory with 1, 2 and 4 Dask workers against one demo shop."""
+    shop, shop_output, url = start_shop()
     try:
-        url = ""
-        for line in shop.stdout:
-            if line.startswith("listening "):
-                url = line.split()[1]
-                break
-        if not url:
-            raise SystemExit("the demo shop did not start")
         results: dict[str, dict] = {}
         for kind, items in CRAWL_ITEMS.items():
             results[kind] = {}
@@ -213,6 +228,7 @@ def bench_crawl(work: Path) -> dict:
     finally:
         shop.terminate()
         shop.wait(timeout=30)
+        shop_output.close()
     return results
 
 
