@@ -295,10 +295,11 @@ def plant(mart: Mart, names: dict[str, str] | None = None, skip: tuple[str, ...]
                 "customer_id": [n["customer"], "c-2"],
                 "expected_purchases": [4.2, 0.5],
                 "expected_value": [3800.0, 40.0],
+                "note": [None, None],
             }
         ),
         "mining_clv_params": pd.DataFrame(
-            {"dataset": "shop", "run_dt": run, "param": ["r", "alpha"], "value": [0.24, 4.4]}
+            {"dataset": "shop", "run_dt": run, "param": ["r", "alpha"], "value": [0.24, 4.4], "note": [None, None]}
         ),
         "realtime_minute": pd.DataFrame(
             {

@@ -184,3 +184,45 @@ def test_the_funnel_is_scaled_to_its_largest_stage_and_step_rates_are_bars_in_st
     assert steps["series"][0]["type"] == "bar"
     assert steps["xAxis"][0]["data"] == ["cart", "order"]
     assert steps["series"][0]["data"] == [0.36, 0.24]
+
+
+def test_a_skipped_lifetime_value_model_shows_its_reason_and_its_customers_sort_last(planted, labels):
+    import pandas as pd
+
+    run = "2026-11-03"
+    reason = "gamma_gamma skipped: 0 repeat customers, at least 10 needed"
+    planted.replace(
+        "mining_clv",
+        pd.DataFrame(
+            {
+                "dataset": "shop",
+                "run_dt": run,
+                "customer_id": ["c-1", "c-2", "c-3"],
+                "expected_purchases": [0.4, 0.9, 0.2],
+                "expected_value": [None, 50.0, None],
+                "note": [reason, None, reason],
+            }
+        ),
+        partition={"dataset": "shop"},
+    )
+    planted.replace(
+        "mining_clv_params",
+        pd.DataFrame(
+            {
+                "dataset": "shop",
+                "run_dt": run,
+                "param": ["r", "gamma_gamma_skipped"],
+                "value": [0.24, None],
+                "note": [None, "0 repeat customers, at least 10 needed"],
+            }
+        ),
+        partition={"dataset": "shop"},
+    )
+    built = page(planted, "rfm", labels)
+    top = chart(built, "clv")
+    assert [row[0] for row in top.rows] == ["c-2", "c-1", "c-3"]
+    assert top.rows[1][2] == "no value" and reason in top.notes
+    assert chart(built, "clv-params").rows == [
+        ["r", "0.24"],
+        ["gamma_gamma_skipped", "0 repeat customers, at least 10 needed"],
+    ]

@@ -58,28 +58,31 @@ def clv_panels(ctx: BoardContext) -> list[p.Panel]:
     if run is None:
         reason = ctx.data.missing("mining_clv") or "No lifetime value rows for this data set."
         return [p.EmptyPanel("empty:clv", "Customer lifetime value", reason)]
+    # Nulls last in SQLite and PostgreSQL alike: a value a skipped model could not give is not the highest.
     top = ctx.data.read(
         "mining_clv",
-        "SELECT customer_id, expected_purchases, expected_value FROM mining_clv WHERE dataset = :dataset "
-        "AND run_dt = :run ORDER BY expected_value DESC, customer_id LIMIT 10",
+        "SELECT customer_id, expected_purchases, expected_value, note FROM mining_clv WHERE dataset = :dataset "
+        "AND run_dt = :run ORDER BY expected_value IS NULL, expected_value DESC, customer_id LIMIT 10",
         run=run,
     )
     rows = [[str(r.customer_id), p.fmt(r.expected_purchases), p.fmt(r.expected_value)] for r in top.itertuples()]
+    notes = sorted({str(note) for note in top["note"].dropna()})
     panels: list[p.Panel] = [
         p.TablePanel(
             "clv",
             f"Highest expected lifetime value ({str(run)[:10]})",
             ["customer", "expected purchases", "expected value"],
             rows,
+            notes,
         )
     ]
     params = ctx.data.read(
         "mining_clv_params",
-        "SELECT param, value FROM mining_clv_params WHERE dataset = :dataset AND run_dt = :run",
+        "SELECT param, value, note FROM mining_clv_params WHERE dataset = :dataset AND run_dt = :run",
         run=run,
     )
     if params is not None and not params.empty:
-        rows = [[str(r.param), p.fmt(r.value)] for r in params.itertuples()]
+        rows = [[str(r.param), p.fmt(r.value) if r.note is None else str(r.note)] for r in params.itertuples()]
         panels.append(p.TablePanel("clv-params", "Fitted model parameters", ["parameter", "value"], rows))
     return panels
 
