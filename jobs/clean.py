@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ecomlab.cleaning.engine import ConservationError, QualityGateError, clean
+from ecomlab.mart import Mart
 from ecomlab.settings import ConfigError, load_settings
 from ecomlab.storage.lake import lake_from_settings
 from ecomlab.warehouse.catalog import ensure_databases
@@ -38,14 +39,19 @@ def main(argv: list[str] | None = None) -> int:
     lake = lake_from_settings(settings)
     spark = create_spark(settings, app_name="ecomlab-clean")
     ensure_databases(spark, settings.warehouse_root)
+    mart = Mart.from_settings(settings)
     try:
-        result = clean(spark, lake, tables=args.table, days=args.dt, run_id=args.run_id, truth_defects=args.truth)
+        result = clean(
+            spark, lake, tables=args.table, days=args.dt, run_id=args.run_id, truth_defects=args.truth, mart=mart
+        )
     except QualityGateError as exc:
         log.error("%s", exc)
         return 3
     except ConservationError as exc:
         log.error("%s", exc)
         return 4
+    finally:
+        mart.dispose()
     batch = result.report["batch"]
     log.info(
         "cleaned %d rows: %d to DWD, %d quarantined, %d duplicates merged; report %s",

@@ -237,6 +237,7 @@ def clean_command(
 ) -> None:
     """Clean ODS tables into DWD: profile, detect, assess, correct, output, with a quality gate."""
     from ecomlab.cleaning.engine import QualityGateError, clean
+    from ecomlab.mart import Mart
     from ecomlab.storage.lake import lake_from_settings
     from ecomlab.warehouse.catalog import ensure_databases
     from ecomlab.warehouse.spark import create_spark
@@ -245,11 +246,16 @@ def clean_command(
     lake = lake_from_settings(settings)
     spark = create_spark(settings, app_name="ecomlab-clean")
     ensure_databases(spark, settings.warehouse_root)
+    mart = Mart.from_settings(settings)
     try:
         with _progress().task("clean tables", unit="tables") as advance:
-            result = clean(spark, lake, tables=table or None, days=dt or None, truth_defects=truth, advance=advance)
+            result = clean(
+                spark, lake, tables=table or None, days=dt or None, truth_defects=truth, advance=advance, mart=mart
+            )
     except QualityGateError as exc:
         raise _fail(str(exc)) from None
+    finally:
+        mart.dispose()
     batch = result.report["batch"]
     console.print(
         f"{batch['rows_in']:,} rows: {batch['dwd_rows']:,} to DWD, {batch['quarantined']:,} quarantined, "

@@ -53,7 +53,23 @@ class Mart:
         partition could not remove it): a row outside it is refused, naming the column.
         Creates the table on first use. Returns the number of rows written.
         """
+        return self.replace_many(table, [(frame, partition)])
+
+    def replace_many(self, table: str, parts: list[tuple[pd.DataFrame, Mapping[str, Any]]]) -> int:
+        """Replace several partitions of `table` in one transaction: all of them or none."""
         _identifier(table, "table")
+        for frame, partition in parts:
+            self._check_partition(table, frame, partition)
+        with self.engine.begin() as connection:
+            for frame, partition in parts:
+                if inspect(connection).has_table(table):
+                    where = " AND ".join(f"{column} = :{column}" for column in partition)
+                    connection.execute(text(f"DELETE FROM {table} WHERE {where}"), dict(partition))
+                frame.to_sql(table, connection, if_exists="append", index=False, chunksize=5000, method="multi")
+        return sum(len(frame) for frame, _ in parts)
+
+    @staticmethod
+    def _check_partition(table: str, frame: pd.DataFrame, partition: Mapping[str, Any]) -> None:
         if not partition:
             raise MartError(f"replace into {table!r} needs a partition (columns and values to replace)")
         for column, value in partition.items():
@@ -68,12 +84,6 @@ class Mart:
                 )
         for column in frame.columns:
             _identifier(str(column), "column")
-        with self.engine.begin() as connection:
-            if inspect(connection).has_table(table):
-                where = " AND ".join(f"{column} = :{column}" for column in partition)
-                connection.execute(text(f"DELETE FROM {table} WHERE {where}"), dict(partition))
-            frame.to_sql(table, connection, if_exists="append", index=False, chunksize=5000, method="multi")
-        return len(frame)
 
     def read(self, sql: str, **params: Any) -> pd.DataFrame:
         with self.engine.connect() as connection:

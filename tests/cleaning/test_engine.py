@@ -30,8 +30,19 @@ def landed(settings, spark, lake):
 
 
 @pytest.fixture(scope="module")
-def cleaned(landed, spark, lake):
-    return clean(spark, lake, days=DAYS, run_id="clean-1", truth_defects=landed.with_name("truth_defects.csv"))
+def mart(tmp_path_factory):
+    from ecomlab.mart import Mart
+
+    mart = Mart(f"sqlite:///{tmp_path_factory.mktemp('cleaning-mart') / 'mart.sqlite'}")
+    yield mart
+    mart.dispose()
+
+
+@pytest.fixture(scope="module")
+def cleaned(landed, spark, lake, mart):
+    return clean(
+        spark, lake, days=DAYS, run_id="clean-1", truth_defects=landed.with_name("truth_defects.csv"), mart=mart
+    )
 
 
 def table_rows(spark, sql: str) -> list[tuple]:
@@ -99,6 +110,22 @@ def test_the_report_and_plan_are_written_with_the_run(cleaned, lake):
     assert lake.exists("runs/clean-1/quality") and not lake.exists("runs/clean-1/staging")
 
 
+def test_the_run_summary_in_the_mart_matches_the_outcomes(cleaned, mart):
+    rows = mart.read("SELECT * FROM quality_summary WHERE run_id = 'clean-1' ORDER BY table_name")
+    assert set(rows["dataset"]) == {"shop"} and set(rows["passed"].astype(bool)) == {True}
+    assert rows["table_name"].tolist() == sorted(cleaned.outcomes)
+    for row in rows.itertuples():
+        outcome = cleaned.outcomes[row.table_name]
+        assert (row.rows_in, row.dwd_rows, row.quarantined, row.merged) == (
+            outcome.rows_in,
+            outcome.dwd_rows,
+            outcome.quarantined,
+            outcome.merged,
+        )
+        after = outcome.scores(outcome.removed_by_dimension)
+        assert row.score == pytest.approx(sum(after.values()) / len(after), abs=1e-6)
+
+
 def test_a_rerun_of_the_same_days_gives_identical_dwd_and_quarantine(cleaned, spark, lake):
     dwd_sql = f"SELECT * EXCEPT (_repairs) FROM dwd.shop_events WHERE dt IN ({IN_DAYS})"
     quarantine_sql = f"SELECT source_table, reason, original, _line_no, dt FROM dwd.quarantine WHERE dt IN ({IN_DAYS})"
@@ -107,14 +134,17 @@ def test_a_rerun_of_the_same_days_gives_identical_dwd_and_quarantine(cleaned, sp
     assert (table_rows(spark, dwd_sql), table_rows(spark, quarantine_sql)) == before
 
 
-def test_a_batch_below_threshold_fails_the_gate_and_leaves_dwd_as_it_was(cleaned, spark, lake):
+def test_a_batch_below_threshold_fails_the_gate_and_leaves_dwd_as_it_was(cleaned, spark, lake, mart):
     strict = load_spec().model_copy(deep=True)
     strict.thresholds = {d: 0.99999 for d in strict.thresholds}
     count_sql = f"SELECT count(*) FROM dwd.shop_events WHERE dt IN ({IN_DAYS})"
     before = spark.sql(count_sql).first()[0]
     with pytest.raises(QualityGateError, match="below threshold") as failure:
-        clean(spark, lake, tables=["shop_events"], days=DAYS, spec=strict, run_id="clean-strict")
+        clean(spark, lake, tables=["shop_events"], days=DAYS, spec=strict, run_id="clean-strict", mart=mart)
     assert spark.sql(count_sql).first()[0] == before
+    # The failed run is on the quality board too, marked as failed.
+    summary = mart.read("SELECT table_name, passed FROM quality_summary WHERE run_id = 'clean-strict'")
+    assert summary["table_name"].tolist() == ["shop_events"] and not summary["passed"].astype(bool).any()
     assert failure.value.report["passed"] is False
     assert len(failure.value.report["rounds"]) == strict.max_rounds
     assert "FAILED" in lake.read_bytes("runs/clean-strict/quality/report.html").decode()

@@ -311,17 +311,39 @@ def plant(mart: Mart, names: dict[str, str] | None = None, skip: tuple[str, ...]
                 "gmv": [99.0, 0.0, 250.0, 120.0, 310.0],
             }
         ),
-        "quality_summary": pd.DataFrame(
-            {
-                "dataset": "shop",
-                "run_id": "r1",
-                "table_name": [n["table"], "shop_events"],
-                "rows_in": [100, 1000],
-                "dwd_rows": [95, 990],
-                "quarantined": [4, 8],
-                "merged": [1, 2],
-                "score": [0.95, 0.99],
-            }
+        # Two runs: the one that finished last is shown, though its id sorts first as text.
+        "quality_summary": pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "dataset": "shop",
+                        "run_id": "r9",
+                        "finished_at": "2026-11-02T08:00:00Z",
+                        "passed": True,
+                        "table_name": [n["table"], "shop_events"],
+                        "rows_in": [10, 10],
+                        "dwd_rows": [10, 10],
+                        "quarantined": [0, 0],
+                        "merged": [0, 0],
+                        "score": [1.0, 1.0],
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "dataset": "shop",
+                        "run_id": "r1",
+                        "finished_at": "2026-11-03T08:00:00Z",
+                        "passed": True,
+                        "table_name": [n["table"], "shop_events"],
+                        "rows_in": [100, 1000],
+                        "dwd_rows": [95, 990],
+                        "quarantined": [4, 8],
+                        "merged": [1, 2],
+                        "score": [0.95, 0.99],
+                    }
+                ),
+            ],
+            ignore_index=True,
         ),
     }
     for name, frame in tables.items():

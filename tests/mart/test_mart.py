@@ -72,3 +72,20 @@ def test_names_that_are_not_plain_identifiers_are_refused(mart, table):
 def test_a_missing_partition_column_is_named(mart):
     with pytest.raises(MartError, match="lack the partition column 'run_dt'"):
         mart.replace("mining_rules", _day("2026-01-01", {"uv": 1.0}), {"run_dt": "2026-01-01"})
+
+
+def test_replacing_several_partitions_is_all_or_nothing(mart, tmp_path):
+    mart.replace("indicator_daily", _day("2026-01-01", {"uv": 10.0}), _day_of("2026-01-01"))
+    good = (_day("2026-01-01", {"uv": 12.0}), _day_of("2026-01-01"))
+    # The second frame's row cannot be written (a column the table lacks): the first replace must not stay.
+    bad = (_day("2026-01-02", {"uv": 5.0}).assign(extra=1), _day_of("2026-01-02"))
+    with pytest.raises(Exception, match="extra"):
+        mart.replace_many("indicator_daily", [good, bad])
+    with sqlite3.connect(tmp_path / "mart.sqlite") as db:
+        assert sorted(db.execute("SELECT dt, value FROM indicator_daily")) == [("2026-01-01", 10.0)]
+    assert mart.replace_many("indicator_daily", [good, (_day("2026-01-02", {"uv": 5.0}), _day_of("2026-01-02"))]) == 2
+    with sqlite3.connect(tmp_path / "mart.sqlite") as db:
+        assert sorted(db.execute("SELECT dt, value FROM indicator_daily")) == [
+            ("2026-01-01", 12.0),
+            ("2026-01-02", 5.0),
+        ]

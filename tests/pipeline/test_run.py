@@ -93,7 +93,9 @@ def test_the_main_job_imports_a_public_file_instead_of_simulating(settings, spar
     assert report.outputs["ODS tables"] == "ods.cdnow_sample_purchases"
 
 
-def test_the_main_job_cleans_what_it_loaded(first_run, spark, lake):
+def test_the_main_job_cleans_what_it_loaded(first_run, settings, spark, lake):
+    from ecomlab.mart import Mart
+
     stages = {s.stage: s for s in first_run.stages}
     clean = stages["clean (ods -> dwd)"]
     assert clean.rows_in == stages["load ODS"].rows_out
@@ -103,6 +105,17 @@ def test_the_main_job_cleans_what_it_loaded(first_run, spark, lake):
     assert 0 < dwd < stages["load ODS"].rows_out
     uri = first_run.outputs["quality report"]
     assert "PASSED" in lake.read_bytes(uri.removeprefix(lake.root_uri + "/")).decode()
+    # The quality board's summary of the run, one row per cleaned table, adds up to the stage's counts.
+    mart = Mart.from_settings(settings)
+    try:
+        summary = mart.read(
+            "SELECT sum(rows_in) AS rows_in, sum(dwd_rows) AS dwd, count(*) AS tables FROM quality_summary "
+            "WHERE dataset = 'shop' AND run_id = :run",
+            run=first_run.run_id,
+        ).iloc[0]
+    finally:
+        mart.dispose()
+    assert (summary.rows_in, summary.dwd, summary.tables) == (clean.rows_in, clean.rows_out, len(shop.ALL))
 
 
 def test_the_main_job_builds_the_indicators_into_ads_and_the_mart(first_run, settings, spark):

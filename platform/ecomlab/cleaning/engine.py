@@ -245,8 +245,13 @@ def clean(
     run_id: str | None = None,
     truth_defects: Path | None = None,
     advance=lambda n: None,
+    mart=None,
 ) -> CleaningResult:
-    """Clean the given ODS tables (default: every spec table that has ODS data) for the given days."""
+    """Clean the given ODS tables (default: every spec table that has ODS data) for the given days.
+
+    With a results mart, the run's per-table summary (`quality_summary`) is written there too,
+    whether the quality gate passed or not, for the data quality board.
+    """
 
     from ecomlab.cleaning.report import write_report
 
@@ -314,6 +319,7 @@ def clean(
         }
         if not passed:
             uris = write_report(lake, run_id, report)
+            _summarise(mart, report)
             raise QualityGateError(
                 f"quality gate: batch below threshold after {len(rounds)} round(s): "
                 + ", ".join(
@@ -334,9 +340,19 @@ def clean(
         verify_conservation(spark, outcomes)
         report["batch"]["conservation_verified_in_tables"] = True
         uris = write_report(lake, run_id, report)
+        _summarise(mart, report)
         return CleaningResult(report, outcomes, uris)
     finally:
         lake.delete(staging)
+
+
+def _summarise(mart, report: dict) -> None:
+    if mart is None:
+        return
+    from ecomlab.cleaning.summary import write_summary
+
+    written = write_summary(mart, report)
+    log.info("quality summary for run %s in the mart: %s", report["run_id"], written)
 
 
 def _profile_all(spark, spec: CleaningSpec, days_of: dict[str, list[str]], workers: int = 3) -> dict[str, dict]:

@@ -119,7 +119,7 @@ def run_pipeline(
     if crawl_demo_items:
         plan.update(_crawl_stage(report, settings, lake, crawl_demo_items, progress))
     spark = _load_ods_stage(report, settings, lake, plan, progress, spark)
-    _clean_stage(report, lake, plan, progress, spark, run_id, truth)
+    _clean_stage(report, settings, lake, plan, progress, spark, run_id, truth)
     dataset = "shop" if isinstance(source, SimulatorConfig) else source.kind
     datasets = [d for d in (dataset, "crawl") if _has_indicators(d, plan)]
     if datasets:
@@ -216,6 +216,7 @@ def _load_ods_stage(
 
 def _clean_stage(
     report: RunReport,
+    settings: Settings,
     lake: Lake,
     plan: dict[RawEntity, list[str]],
     progress: Progress,
@@ -224,12 +225,26 @@ def _clean_stage(
     truth: Path | None,
 ) -> None:
     from ecomlab.cleaning.engine import clean
+    from ecomlab.mart import Mart
 
     tables = [entity.ods_table for entity in plan]
     days = sorted({day for entity_days in plan.values() for day in entity_days})
+    mart = Mart.from_settings(settings)
     with _stage(report, "clean (ods -> dwd)") as stage:
-        with progress.task("clean tables", total=len(tables), unit="tables") as advance:
-            result = clean(spark, lake, tables=tables, days=days, run_id=run_id, truth_defects=truth, advance=advance)
+        try:
+            with progress.task("clean tables", total=len(tables), unit="tables") as advance:
+                result = clean(
+                    spark,
+                    lake,
+                    tables=tables,
+                    days=days,
+                    run_id=run_id,
+                    truth_defects=truth,
+                    advance=advance,
+                    mart=mart,
+                )
+        finally:
+            mart.dispose()
         batch = result.report["batch"]
         stage.rows_in, stage.rows_out = batch["rows_in"], batch["dwd_rows"]
         stage.detail = {"quarantined": batch["quarantined"], "merged_duplicates": batch["merged"]}

@@ -11,16 +11,23 @@ SUMMARY = "What the last cleaning run did to each table, and its quality score."
 
 
 def build(ctx: BoardContext) -> list[p.Panel]:
-    run = ctx.data.latest("quality_summary", "run_id")
-    if run is None:
+    # The run that finished last (run ids are not ordered: manual, scheduled and CLI runs mix).
+    last = ctx.data.read(
+        "quality_summary",
+        "SELECT run_id, passed FROM quality_summary WHERE dataset = :dataset "
+        "ORDER BY finished_at DESC, run_id DESC LIMIT 1",
+    )
+    if last is None or last.empty:
         reason = ctx.data.missing("quality_summary") or "No quality rows for this data set."
         return [p.EmptyPanel("empty:quality", "Data quality", reason)]
+    run, passed = str(last["run_id"].iloc[0]), bool(last["passed"].iloc[0])
     frame = ctx.data.read(
         "quality_summary",
         "SELECT table_name, rows_in, dwd_rows, quarantined, merged, score FROM quality_summary "
         "WHERE dataset = :dataset AND run_id = :run ORDER BY table_name",
         run=run,
     )
+    verdict = "passed the quality gate" if passed else "failed the quality gate: DWD was left as it was"
     tables = frame["table_name"].astype(str).tolist()
     rows_out = {
         name: frame[column].tolist()
@@ -36,8 +43,9 @@ def build(ctx: BoardContext) -> list[p.Panel]:
             f"Quality score per table (run {run})",
             p.bar(tables, {"score": frame["score"].tolist()}),
             [
-                "Score after correction: the weighted mean of completeness, validity, uniqueness, "
-                "consistency, timeliness and accuracy."
+                "Score after correction: the equal-weight mean of completeness, validity, uniqueness, "
+                "consistency, timeliness and accuracy.",
+                f"Run {run} {verdict}.",
             ],
         ),
         p.ChartPanel("quality:rows", f"Where the rows went (run {run})", p.bar(tables, rows_out, "rows", stack="rows")),
