@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -129,3 +130,45 @@ def test_the_main_job_builds_the_indicators_into_ads_and_the_mart(first_run, set
     mart = Mart.from_settings(settings)
     uv = mart.read("SELECT dt, value FROM indicator_daily WHERE dataset = 'shop' AND indicator_id = 'uv' ORDER BY dt")
     assert uv.dt.tolist() == days and (uv.value > 0).all()
+
+
+def test_the_main_job_boards_draw_what_its_mart_holds(first_run, settings, tmp_path):
+    """The exported boards of a real run (not planted rows), opened in headless Chromium."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboards"))
+    from dashboard_browser import Browser, unavailable
+    from dashboard_expected import shown
+
+    from ecomlab.dashboards.boards import BOARDS
+    from ecomlab.mart import Mart
+
+    reason = unavailable()
+    if reason:
+        pytest.fail(f"this test needs a real browser: {reason}")
+    mart = Mart.from_settings(settings)
+    try:
+        uv = mart.read(
+            "SELECT value FROM indicator_daily WHERE dataset = 'shop' AND indicator_id = 'uv' AND dimension = '' "
+            "ORDER BY dt"
+        )["value"].tolist()
+        scores = mart.read(
+            "SELECT score FROM quality_summary WHERE dataset = 'shop' AND run_id = :run ORDER BY table_name",
+            run=first_run.run_id,
+        )["score"].tolist()
+    finally:
+        mart.dispose()
+    board_dir = Path(first_run.outputs["dashboards"]).parent / "shop"
+    browser = Browser()
+    try:
+        charts = {}
+        for board in BOARDS:
+            report = browser.visit((board_dir / f"{board.SLUG}.html").as_uri(), tmp_path / f"{board.SLUG}.png")
+            assert report["errors"] == [], board.SLUG
+            assert [m for m in report["console"] if m["type"] == "error"] == [], board.SLUG
+            assert [c["key"] for c in report["charts"] if not c["rendered"]] == [], board.SLUG
+            charts.update({chart["key"]: chart for chart in report["charts"]})
+    finally:
+        browser.close()
+    # Spot checks against the mart: the overview's visitors and the quality board's scores of this run.
+    assert list(shown(charts["trend:uv"]).values()) == [uv]
+    assert shown(charts["quality:score"]) == {"score": scores}
+    assert len(scores) == len(shop.ALL)
