@@ -1,4 +1,8 @@
-"""Export the dashboards once indicators and mining are done, check ADS through HiveServer2."""
+"""Export the dashboards after indicators or mining, check ADS through HiveServer2.
+
+It runs after either ADS stage (a stage run by hand updates its asset alone, and waiting for
+both would pair events of different chains); a chain is done once both of its stages are in.
+"""
 
 from airflow.sdk import DAG
 
@@ -6,8 +10,8 @@ from ecomlab.orchestration.dagkit import ADS_INDICATORS, ADS_MINING, DEFAULT_ARG
 
 with DAG(
     dag_id="ecomlab_dashboards",
-    description="Export the dashboards once indicators and mining are done, check ADS through HiveServer2.",
-    schedule=ADS_INDICATORS & ADS_MINING,
+    description="Export the dashboards after indicators or mining, check ADS through HiveServer2.",
+    schedule=ADS_INDICATORS | ADS_MINING,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

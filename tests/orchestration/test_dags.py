@@ -56,6 +56,8 @@ def test_stages_chain_through_assets(dagbag):
     assert outlets("ecomlab_indicators") == {"ecomlab_ads_indicators"}
     assert outlets("ecomlab_mining") == {"ecomlab_ads_mining"}
     assert inlets("ecomlab_dashboards") == {"ecomlab_ads_indicators", "ecomlab_ads_mining"}
+    # Either of them: a stage run by hand updates one asset alone (see the chain test below).
+    assert type(dagbag.dags["ecomlab_dashboards"].timetable.asset_condition).__name__ == "AssetAny"
     assert outlets("ecomlab_dashboards") == {"ecomlab_dashboards"}
     for dag_id in ("ecomlab_ingest", "ecomlab_collect", PIPELINE):
         assert dagbag.dags[dag_id].timetable.__class__.__name__ == "NullTimetable", dag_id
@@ -230,3 +232,78 @@ def test_the_hiveserver2_check_is_skipped_without_an_endpoint(dagbag):
     check = dagbag.dags["ecomlab_dashboards"].get_task("check_ads")
     with pytest.raises(AirflowSkipException, match="embedded profile has no HiveServer2"):
         check.python_callable()
+
+
+def test_every_task_reports_a_failure_for_good_to_its_chain(dagbag):
+    from ecomlab.orchestration.dagkit import record_chain_failure
+
+    for dag in dagbag.dags.values():
+        for t in dag.tasks:
+            callbacks = t.on_failure_callback
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert record_chain_failure in callbacks, (dag.dag_id, t.task_id)
+
+
+def test_a_failed_stage_fails_the_waiting_pipeline_at_once(dagbag, settings):
+    """The task instance is a plain object with the two things the callback reads (what Airflow
+    hands a failure callback, minus the DB); the end-to-end test sees a real one fail."""
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from ecomlab.orchestration.dagkit import record_chain_failure
+    from ecomlab.orchestration.scope import Scope
+    from ecomlab.orchestration.stages import mark_done
+
+    shop = Scope("shop", ["2026-11-01"], "master-fails", tables=["shop_events"], plan="runs/p.json")
+    wait = dagbag.dags[PIPELINE].get_task("chain_done")
+    checked = {"chain": "master-fails", "source": "shop"}
+    assert wait.python_callable(checked, ["shop"]) is False
+
+    ti = SimpleNamespace(
+        dag_id="ecomlab_mining",
+        task_id="mine",
+        map_index=0,
+        xcom_pull=lambda task_ids: [shop.to_dict()] if task_ids == "resolve_scopes" else None,
+    )
+    record_chain_failure({"ti": ti, "exception": RuntimeError("spark-submit exited 1:\n  no space left")})
+    with pytest.raises(AirflowFailException, match=r"shop: ecomlab_mining\.mine\[0\] failed at .*: .* no space left"):
+        wait.python_callable(checked, ["shop"])
+
+    # Cleared and run again to the end: the chain is done and the failure forgotten.
+    mark_done(settings, shop)
+    assert wait.python_callable(checked, ["shop"]) is True
+    # A stage that failed before its scopes were known has nothing to report.
+    record_chain_failure({"ti": SimpleNamespace(task_id="resolve_scopes", xcom_pull=None), "exception": None})
+
+
+def test_a_chain_is_done_once_both_ads_stages_reached_the_dashboards(dagbag, settings):
+    """Indicators run by hand publish their asset alone; the dashboards then run for that chain
+    without marking it done, and a pipeline's chain is done only after both of its stages."""
+    from types import SimpleNamespace
+
+    from ecomlab.orchestration.dagkit import ADS_INDICATORS, ADS_MINING, DASHBOARDS
+    from ecomlab.orchestration.scope import Scope
+
+    def publish(dag_id, task_id, asset, scope):
+        task = dagbag.dags[dag_id].get_task(task_id)
+        task.python_callable([scope.to_dict()], outlet_events={asset: SimpleNamespace(extra=None)})
+
+    def finish(scope):
+        task = dagbag.dags["ecomlab_dashboards"].get_task("finish")
+        return task.python_callable([scope.to_dict()], outlet_events={DASHBOARDS: SimpleNamespace(extra=None)})
+
+    wait = dagbag.dags[PIPELINE].get_task("chain_done")
+    by_hand = Scope("shop", ["2026-11-05"], "manual-indicators", tables=["shop_events"])
+    pipeline = Scope("shop", ["2026-11-05"], "master-both", tables=["shop_events"])
+
+    publish("ecomlab_indicators", "publish_ads_indicators", ADS_INDICATORS, by_hand)
+    assert finish(by_hand) == []
+    publish("ecomlab_mining", "publish_ads_mining", ADS_MINING, pipeline)
+    assert finish(pipeline) == []
+    assert wait.python_callable({"chain": "master-both"}, ["shop"]) is False
+    publish("ecomlab_indicators", "publish_ads_indicators", ADS_INDICATORS, pipeline)
+    [marker] = finish(pipeline)
+    assert marker.endswith("chains/master-both/shop.done.json")
+    assert wait.python_callable({"chain": "master-both"}, ["shop"]) is True
+    assert wait.python_callable({"chain": "manual-indicators"}, ["shop"]) is False

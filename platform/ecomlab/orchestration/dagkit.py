@@ -7,10 +7,14 @@ here is a thin call into the rest of `ecomlab.orchestration`. Stages hand their 
     collect --+
               +--> ODS --> clean --> DWD --+--> indicators --> ADS_INDICATORS --+--> dashboards --> DASHBOARDS
     ingest ---+                            +--> mining -----> ADS_MINING ------+
+
+The dashboards run after either ADS asset; a chain is done (the master pipeline's wait ends)
+once both of its ADS stages have published and the dashboards have been exported after them.
 """
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from datetime import timedelta
 from typing import Any
@@ -31,6 +35,26 @@ ADS_MINING = Asset(name="ecomlab_ads_mining", uri="ecomlab://warehouse/ads/minin
 DASHBOARDS = Asset(name="ecomlab_dashboards", uri="ecomlab://dashboards")
 
 TAGS = ["ecomlab"]
+log = logging.getLogger(__name__)
+
+
+def record_chain_failure(context) -> None:
+    """Every task's failure callback (after its last try): a stage that failed for good tells the
+    master pipeline waiting on its chain, so that the pipeline fails now instead of at its timeout."""
+    from ecomlab.orchestration.stages import mark_failed
+
+    ti = context["ti"]
+    # Only the stages that take their scopes from upstream assets have resolve_scopes; ingest and
+    # collect are watched by the master pipeline's trigger tasks directly.
+    if ti.task_id == "resolve_scopes" or not (scopes := ti.xcom_pull(task_ids="resolve_scopes")):
+        return
+    where = f"{ti.dag_id}.{ti.task_id}" + (f"[{ti.map_index}]" if ti.map_index >= 0 else "")
+    error = " ".join(str(context.get("exception") or "no error recorded").split())[:2000]
+    for scope in scopes:
+        path = mark_failed(settings(), Scope.from_dict(scope), where, error)
+        log.info("recorded the failure of %s for chain %s: %s", where, scope["chain"], path)
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "ecomlab",
     "retries": 2,
@@ -38,6 +62,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=5),
     "execution_timeout": timedelta(hours=2),
+    "on_failure_callback": record_chain_failure,
 }
 
 
@@ -137,8 +162,13 @@ def publish(task_id: str, asset: Asset, trigger_rule: str = "all_success"):
 
     @task(task_id=task_id, outlets=[asset], trigger_rule=trigger_rule)
     def _publish(scopes: list[dict] | dict, outlet_events=None) -> list[dict]:
+        from ecomlab.orchestration.stages import mark_stage
+
         scopes = [scopes] if isinstance(scopes, dict) else scopes
         outlet_events[asset].extra = scopes_extra(Scope.from_dict(s) for s in scopes)
+        # The dashboards stage reads these to know when both of a chain's ADS stages are in.
+        for scope in scopes:
+            mark_stage(settings(), Scope.from_dict(scope), asset.name)
         return scopes
 
     return _publish
@@ -263,13 +293,25 @@ def check_ads() -> list[str]:
     return check_ads_tables(settings())
 
 
+# The stages whose results the dashboards show: a chain is done once both are in and exported.
+DASHBOARD_INPUTS = [ADS_INDICATORS, ADS_MINING]
+
+
 @task(outlets=[DASHBOARDS], trigger_rule="none_failed")
 def finish(scopes: list[dict], outlet_events=None) -> list[str]:
-    """Mark each data set's chain done (the master pipeline waits for these markers)."""
-    from ecomlab.orchestration.stages import mark_done
+    """Mark each data set's chain done once its indicators and mining have both been exported
+    (the master pipeline waits for these markers); returns the markers written."""
+    from ecomlab.orchestration.stages import mark_done, stages_missing
 
     outlet_events[DASHBOARDS].extra = scopes_extra(Scope.from_dict(s) for s in scopes)
-    return [mark_done(settings(), Scope.from_dict(s)) for s in scopes]
+    done = []
+    for scope in map(Scope.from_dict, scopes):
+        missing = stages_missing(settings(), scope, [asset.name for asset in DASHBOARD_INPUTS])
+        if missing:
+            log.info("chain %s of %s waits for %s before it is done", scope.chain, scope.dataset, missing)
+        else:
+            done.append(mark_done(settings(), scope))
+    return done
 
 
 def dashboards_tasks():
@@ -294,10 +336,13 @@ def datasets_of(checked: dict) -> list[str]:
 
 @task.sensor(poke_interval=20, timeout=int(timedelta(hours=3).total_seconds()), mode="reschedule")
 def chain_done(checked: dict, datasets: list[str]) -> bool:
-    """Every data set started by this run has gone through the dashboards stage."""
-    from ecomlab.orchestration.stages import chain_finished
+    """Every data set started by this run has gone through the dashboards stage; fails as soon as a stage failed."""
+    from ecomlab.orchestration.stages import ChainFailed, chain_finished
 
-    return chain_finished(settings(), checked["chain"], datasets)
+    try:
+        return chain_finished(settings(), checked["chain"], datasets)
+    except ChainFailed as exc:
+        raise AirflowFailException(f"chain {checked['chain']} stopped: {exc}") from None
 
 
 def pipeline_tasks(ingest_dag_id: str, collect_dag_id: str):

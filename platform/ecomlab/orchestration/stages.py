@@ -1,4 +1,4 @@
-"""The Python work of the stages that do not run on Spark: land data, crawl, mark a chain done.
+"""The Python work of the stages that do not run on Spark: land data, crawl, mark a chain done or failed.
 
 Each function takes the settings and returns a Scope; each is idempotent for its data
 interval (the simulator rewrites its folder, landing stores a batch once, the marker
@@ -93,20 +93,84 @@ def done_marker(chain: str, dataset: str) -> str:
     return f"{RUNS_DIR}/chains/{chain}/{dataset}.done.json"
 
 
+def stage_marker(chain: str, dataset: str, stage: str) -> str:
+    """Lake path of the marker that a stage of the chain has published its asset for a data set."""
+    return f"{RUNS_DIR}/chains/{chain}/{dataset}.{stage}.json"
+
+
+def mark_stage(settings: Settings, scope: Scope, stage: str) -> str:
+    """Record that `stage` (the asset it updates) has finished for the scope's data set and chain."""
+    lake = lake_from_settings(settings)
+    path = stage_marker(scope.chain, scope.dataset, stage)
+    lake.makedirs(path.rsplit("/", 1)[0])
+    body = dict(scope.to_dict(), stage=stage, finished=datetime.now(UTC).isoformat(timespec="seconds"))
+    lake.write_bytes(path, json.dumps(body, indent=2).encode())
+    return path
+
+
+def stages_missing(settings: Settings, scope: Scope, stages: list[str]) -> list[str]:
+    """Which of these stages have not yet finished for the scope's data set and chain."""
+    lake = lake_from_settings(settings)
+    return [stage for stage in stages if not lake.exists(stage_marker(scope.chain, scope.dataset, stage))]
+
+
+def failure_marker(chain: str, dataset: str) -> str:
+    """Lake path of the marker that a stage's failed task writes for a data set of its chain."""
+    return f"{RUNS_DIR}/chains/{chain}/{dataset}.failed.json"
+
+
+class ChainFailed(RuntimeError):
+    """A stage of the chain failed for good: nothing after it will run for that data set."""
+
+
 def mark_done(settings: Settings, scope: Scope) -> str:
-    """Record that every stage of a data set's chain has finished; returns the marker's path."""
+    """Record that every stage of a data set's chain has finished; returns the marker's path.
+
+    A failure recorded earlier in the chain is removed: the stage was cleared and ran again.
+    """
     lake = lake_from_settings(settings)
     path = done_marker(scope.chain, scope.dataset)
     lake.makedirs(path.rsplit("/", 1)[0])
     body = dict(scope.to_dict(), finished=datetime.now(UTC).isoformat(timespec="seconds"))
     lake.write_bytes(path, json.dumps(body, indent=2).encode())
+    lake.delete(failure_marker(scope.chain, scope.dataset))
+    return path
+
+
+def mark_failed(settings: Settings, scope: Scope, where: str, error: str) -> str:
+    """Record that a stage's task failed for good for a data set of the chain; returns the marker's path."""
+    lake = lake_from_settings(settings)
+    path = failure_marker(scope.chain, scope.dataset)
+    lake.makedirs(path.rsplit("/", 1)[0])
+    body = {
+        "chain": scope.chain,
+        "dataset": scope.dataset,
+        "where": where,
+        "error": error,
+        "failed": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    lake.write_bytes(path, json.dumps(body, indent=2).encode())
     return path
 
 
 def chain_finished(settings: Settings, chain: str, datasets: list[str]) -> bool:
-    """Whether the chain's last stage has marked every one of these data sets done."""
+    """Whether the chain's last stage has marked every one of these data sets done.
+
+    Raises ChainFailed, naming the task and its error, when a stage failed for a data set
+    that is not done: waiting longer would not change the outcome.
+    """
     lake = lake_from_settings(settings)
-    return all(lake.exists(done_marker(chain, dataset)) for dataset in datasets)
+    pending = [dataset for dataset in datasets if not lake.exists(done_marker(chain, dataset))]
+    failures = [
+        json.loads(lake.read_bytes(failure_marker(chain, dataset)))
+        for dataset in pending
+        if lake.exists(failure_marker(chain, dataset))
+    ]
+    if failures:
+        raise ChainFailed(
+            "; ".join(f"{f['dataset']}: {f['where']} failed at {f['failed']}: {f['error']}" for f in failures)
+        )
+    return not pending
 
 
 def scope_from_params(params, chain: str) -> Scope:
