@@ -66,6 +66,31 @@ class AirflowClient:
             time.sleep(poll)
         raise AirflowApiError(f"{dag_id} run {run_id} not finished within {timeout:.0f}s")
 
+    def runs(self, dag_id: str) -> list[dict]:
+        """The DAG's runs (run id, state, conf, start and end), oldest first."""
+        return self._call("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "start_date", "limit": 100})["dag_runs"]
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
+        """A task try's log as text (Airflow 3 serves it as structured events)."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
+        content = self._call("GET", path, params={"full_content": "true"}, headers={"Accept": "application/json"})[
+            "content"
+        ]
+        if isinstance(content, str):
+            return content
+        lines = []
+        for event in content:
+            if isinstance(event, dict):
+                text = str(event.get("event", ""))
+                error = event.get("error_detail")
+                lines.append(text + (f" {error}" if error else ""))
+            else:
+                lines.append(str(event))
+        return "\n".join(lines)
+
     def close(self) -> None:
         self.http.close()
 
