@@ -205,7 +205,11 @@ def test_the_same_run_repeated_gives_identical_outputs(platform, airflow, first_
 def test_a_stopped_service_fails_the_dag_with_an_error_naming_it(platform, airflow):
     env, settings = platform
     assert cli(env, "down", "--only", "thrift-server").returncode == 0
-    assert status_rows(cli(env, "status").stdout)["thrift-server"] == "down"
+    # The registry drops the service once its ephemeral node expires: a few seconds.
+    deadline = time.monotonic() + 60
+    while (shown := status_rows(cli(env, "status").stdout)["thrift-server"]) != "down" and time.monotonic() < deadline:
+        time.sleep(2)
+    assert shown == "down"
     chain = "thrift-server-stopped"
     run_id = airflow.trigger("ecomlab_dashboards", {"dataset": "shop", "start": DAY, "chain": chain})
     assert airflow.wait("ecomlab_dashboards", run_id, timeout=900, poll=5) == "failed"
