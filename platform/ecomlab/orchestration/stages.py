@@ -88,39 +88,46 @@ def collect_demo_shop(settings: Settings, max_items: int, chain: str) -> Scope |
     return Scope("crawl", days, chain, tables=tables, plan=path)
 
 
+def chain_marker(chain: str, dataset: str, name: str) -> str:
+    """Lake path of a chain's marker for a data set: `done`, `failed`, or the asset a stage published."""
+    return f"{RUNS_DIR}/chains/{chain}/{dataset}.{name}.json"
+
+
 def done_marker(chain: str, dataset: str) -> str:
     """Lake path of the marker that a chain's last stage writes for a data set."""
-    return f"{RUNS_DIR}/chains/{chain}/{dataset}.done.json"
+    return chain_marker(chain, dataset, "done")
 
 
-def stage_marker(chain: str, dataset: str, stage: str) -> str:
-    """Lake path of the marker that a stage of the chain has published its asset for a data set."""
-    return f"{RUNS_DIR}/chains/{chain}/{dataset}.{stage}.json"
+def failure_marker(chain: str, dataset: str) -> str:
+    """Lake path of the marker that a stage's failed task writes for a data set of its chain."""
+    return chain_marker(chain, dataset, "failed")
+
+
+def _write_marker(settings: Settings, path: str, body: dict) -> str:
+    lake = lake_from_settings(settings)
+    lake.makedirs(path.rsplit("/", 1)[0])
+    lake.write_bytes(path, json.dumps(body, indent=2).encode())
+    return path
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class ChainFailed(RuntimeError):
+    """A stage of the chain failed for good: nothing after it will run for that data set."""
 
 
 def mark_stage(settings: Settings, scope: Scope, stage: str) -> str:
     """Record that `stage` (the asset it updates) has finished for the scope's data set and chain."""
-    lake = lake_from_settings(settings)
-    path = stage_marker(scope.chain, scope.dataset, stage)
-    lake.makedirs(path.rsplit("/", 1)[0])
-    body = dict(scope.to_dict(), stage=stage, finished=datetime.now(UTC).isoformat(timespec="seconds"))
-    lake.write_bytes(path, json.dumps(body, indent=2).encode())
-    return path
+    path = chain_marker(scope.chain, scope.dataset, stage)
+    return _write_marker(settings, path, dict(scope.to_dict(), stage=stage, finished=_now()))
 
 
 def stages_missing(settings: Settings, scope: Scope, stages: list[str]) -> list[str]:
     """Which of these stages have not yet finished for the scope's data set and chain."""
     lake = lake_from_settings(settings)
-    return [stage for stage in stages if not lake.exists(stage_marker(scope.chain, scope.dataset, stage))]
-
-
-def failure_marker(chain: str, dataset: str) -> str:
-    """Lake path of the marker that a stage's failed task writes for a data set of its chain."""
-    return f"{RUNS_DIR}/chains/{chain}/{dataset}.failed.json"
-
-
-class ChainFailed(RuntimeError):
-    """A stage of the chain failed for good: nothing after it will run for that data set."""
+    return [stage for stage in stages if not lake.exists(chain_marker(scope.chain, scope.dataset, stage))]
 
 
 def mark_done(settings: Settings, scope: Scope) -> str:
@@ -128,29 +135,15 @@ def mark_done(settings: Settings, scope: Scope) -> str:
 
     A failure recorded earlier in the chain is removed: the stage was cleared and ran again.
     """
-    lake = lake_from_settings(settings)
-    path = done_marker(scope.chain, scope.dataset)
-    lake.makedirs(path.rsplit("/", 1)[0])
-    body = dict(scope.to_dict(), finished=datetime.now(UTC).isoformat(timespec="seconds"))
-    lake.write_bytes(path, json.dumps(body, indent=2).encode())
-    lake.delete(failure_marker(scope.chain, scope.dataset))
+    path = _write_marker(settings, done_marker(scope.chain, scope.dataset), dict(scope.to_dict(), finished=_now()))
+    lake_from_settings(settings).delete(failure_marker(scope.chain, scope.dataset))
     return path
 
 
 def mark_failed(settings: Settings, scope: Scope, where: str, error: str) -> str:
     """Record that a stage's task failed for good for a data set of the chain; returns the marker's path."""
-    lake = lake_from_settings(settings)
-    path = failure_marker(scope.chain, scope.dataset)
-    lake.makedirs(path.rsplit("/", 1)[0])
-    body = {
-        "chain": scope.chain,
-        "dataset": scope.dataset,
-        "where": where,
-        "error": error,
-        "failed": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    lake.write_bytes(path, json.dumps(body, indent=2).encode())
-    return path
+    body = {"chain": scope.chain, "dataset": scope.dataset, "where": where, "error": error, "failed": _now()}
+    return _write_marker(settings, failure_marker(scope.chain, scope.dataset), body)
 
 
 def chain_finished(settings: Settings, chain: str, datasets: list[str]) -> bool:
