@@ -49,15 +49,15 @@ run: install java
 test: install java browser postgres provisioning-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff check --select AIR dags
-	$(BIN)/pytest -m "not slow"
-	$(BIN)/pytest -m "slow and not nodes"
+	$(BIN)/pytest -m "not slow" --durations=20
+	$(BIN)/pytest -m "slow and not nodes" --durations=20
 
 # The Ansible roles on real nodes (root, systemd-nspawn): not yet part of `make test`.
 test-nodes: install provisioning-tools
 	$(BIN)/pytest -m nodes
 
 test-fast: install java browser provisioning-tools
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" --durations=20
 
 bench: install java browser postgres
 	$(BIN)/python tests/benchmarks/run_benchmarks.py --out var/bench

@@ -38,20 +38,54 @@ def _free_ports(names: list[str]) -> dict[str, str]:
     return env
 
 
-def stack_pss_mib(layout) -> tuple[float, int]:
-    """PSS of every process of the platform (MiB) and how many there are."""
+# What a process is, from its command line: the JVM's main class, PostgreSQL, or the Python program.
+_KINDS = {
+    "SparkSubmit": "spark-submit (driver)",
+    "CoarseGrainedExecutorBackend": "spark executor",
+    "HiveThriftServer2": "thrift-server",
+    "HiveMetaStore": "hive-metastore",
+    "QuorumPeerMain": "zookeeper",
+    "deploy.master.Master": "spark-master",
+    "deploy.worker.Worker": "spark-worker",
+    "pyspark": "pyspark python",
+    "postgres": "postgres",
+    "dask": "dask",
+    "airflow": "airflow",
+    "supervisord": "supervisord",
+}
+
+
+def _kind(process) -> str:
+    import psutil
+
+    try:
+        command = " ".join(process.cmdline()) or process.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return "other"
+    for marker, kind in _KINDS.items():
+        if marker in command:
+            return kind
+    return "other"
+
+
+def stack_pss(layout) -> tuple[float, int, dict[str, float]]:
+    """PSS of every process of the platform (MiB), how many there are, and the MiB of each kind."""
     import psutil
 
     from ecomlab.services.platform import platform_processes
 
     total = 0
+    by_kind: dict[str, float] = {}
     processes = platform_processes(layout)
     for process in processes:
         try:
-            total += process.memory_full_info().pss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pss = process.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-    return round(total / 2**20, 1), len(processes)
+        total += pss
+        kind = _kind(process)
+        by_kind[kind] = round(by_kind.get(kind, 0.0) + pss / 2**20, 1)
+    return round(total / 2**20, 1), len(processes), dict(sorted(by_kind.items(), key=lambda item: -item[1]))
 
 
 def _up(env: dict[str, str]) -> tuple[float, str]:
@@ -108,13 +142,15 @@ def bench_platform(work: Path) -> dict:
         result["up_seconds"], _ = _up(full_env)
         result["services"] = read_selection(layout)
         time.sleep(IDLE_SECONDS)
-        result["idle_pss_mib"], result["processes"] = stack_pss_mib(layout)
-        peak = [0.0]
+        result["idle_pss_mib"], result["processes"], result["idle_pss_by_kind_mib"] = stack_pss(layout)
+        peak: list = [0.0, {}]
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], stack_pss_mib(layout)[0])
+                total, _, by_kind = stack_pss(layout)
+                if total > peak[0]:
+                    peak[:] = [total, by_kind]
                 done.wait(1.0)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -123,7 +159,7 @@ def bench_platform(work: Path) -> dict:
             result["pipeline_seconds"] = _pipeline_run(settings)
         done.set()
         sampler.join()
-        result["run_pss_mib"] = peak[0]
+        result["run_pss_mib"], result["run_pss_by_kind_mib"] = peak
         subprocess.run([str(BIN / "ecomlab"), "down"], env=full_env, capture_output=True, text=True, check=True)
         result["warm_up_seconds"], _ = _up(full_env)
     finally:

@@ -161,8 +161,14 @@ def taobao(dwd_root: str, days: list[str]) -> Out:
     return out
 
 
-def cdnow(dwd_root: str, days: list[str]) -> Out:
-    raw = read(dwd_root, "cdnow_purchases", "customer_id, CAST(date AS VARCHAR) AS day, dollar_value")
+def cdnow(dwd_root: str, days: list[str], sample: bool = False) -> Out:
+    if sample:
+        # The 1/10 sample names its customers by their master-file id.
+        raw = read(
+            dwd_root, "cdnow_sample_purchases", "master_id AS customer_id, CAST(date AS VARCHAR) AS day, dollar_value"
+        )
+    else:
+        raw = read(dwd_root, "cdnow_purchases", "customer_id, CAST(date AS VARCHAR) AS day, dollar_value")
     buys = pd.DataFrame({"customer": raw.customer_id, "day": raw.day, "amount": raw.dollar_value.astype(float)})
     buys = buys[buys.day <= max(days)]
     out = Out()

@@ -57,7 +57,7 @@ def build(engine, dataset: str, days: list[str], category: str | None = None, ad
     engine.register("cal", window.calendar())
     engine.view("req", f"SELECT * FROM cal WHERE day IN ({sql_list(days)})")
     availability: dict[str, set[str]] = defaultdict(set)
-    present_tables = [t for t in adapter.tables if engine.has_table(t)]
+    present_tables = [t for t in adapter.tables if adapter.has_table(t)]
     if present_tables:
         for source, day in engine.frame(adapter.day_availability(window)).itertuples(index=False):
             availability[source].add(day)

@@ -87,6 +87,9 @@ class Adapter:
     def t(self, name: str) -> str:
         return self.engine.table(name)
 
+    def has_table(self, name: str) -> bool:
+        return self.engine.has_table(name)
+
     def views(self, w: Window) -> list[tuple[str, str]]:
         raise NotImplementedError
 
@@ -331,12 +334,33 @@ class TaobaoAdapter(Adapter):
         return [("dws_vfirst", vfirst), ("dws_visitor_day", visitor_day), ("dws_hour", hour)]
 
 
+CDNOW_SAMPLE = "cdnow_sample_purchases"
+
+
 class CdnowAdapter(Adapter):
-    """CDNOW purchases: a customer's purchase day is the record's date."""
+    """CDNOW purchases: a customer's purchase day is the record's date.
+
+    The master file's table when it was imported, else the 1/10 sample's, whose customers
+    are named by their master id (so both give the same customer ids).
+    """
 
     dataset = "cdnow"
     tables = ("cdnow_purchases",)
     main = "cdnow_purchases"
+
+    def _sample_only(self) -> bool:
+        return not self.engine.has_table("cdnow_purchases") and self.engine.has_table(CDNOW_SAMPLE)
+
+    def has_table(self, name: str) -> bool:
+        return super().has_table(name) or (name == "cdnow_purchases" and self._sample_only())
+
+    def t(self, name: str) -> str:
+        if name == "cdnow_purchases" and self._sample_only():
+            return (
+                "(SELECT master_id AS customer_id, date, number_of_cds, dollar_value "
+                f"FROM {self.engine.table(CDNOW_SAMPLE)}) cdnow_sample"
+            )
+        return super().t(name)
 
     def day_availability(self, w: Window) -> str:
         return (

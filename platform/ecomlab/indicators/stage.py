@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ecomlab.indicators.ads import export_to_mart, write_ads
 from ecomlab.indicators.build import IndicatorError, build
+from ecomlab.indicators.dws import CdnowAdapter
 from ecomlab.indicators.engines import SparkEngine
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,10 @@ def event_days(spark, dataset: str) -> list[str]:
         )
         return [r[0] for r in spark.sql(sql).collect()]
     if dataset == "cdnow":
-        if not spark.catalog.tableExists("dwd.cdnow_purchases"):
+        purchases = CdnowAdapter(SparkEngine(spark))
+        if not purchases.has_table("cdnow_purchases"):
             return []
-        sql = "SELECT DISTINCT CAST(last_day(date) AS STRING) AS d FROM dwd.cdnow_purchases ORDER BY d"
+        sql = f"SELECT DISTINCT CAST(last_day(date) AS STRING) AS d FROM {purchases.t('cdnow_purchases')} ORDER BY d"
         return [r[0] for r in spark.sql(sql).collect()]
     if dataset == "crawl":
         if not spark.catalog.tableExists("dwd.crawl_products"):
