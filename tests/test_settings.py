@@ -319,6 +319,11 @@ def test_spark_conf_local_uses_the_metastore_service():
 
     conf = spark_conf(settings)
 
+    # The local stack's JVMs run small serial-collected heaps, drivers and executors alike.
+    assert "-XX:+UseSerialGC" in settings.spark.jvm_options
+    assert conf["spark.executor.extraJavaOptions"] == settings.spark.jvm_options
+    assert conf["spark.driver.extraJavaOptions"].endswith(" " + settings.spark.jvm_options)
+
     assert conf["spark.hadoop.hive.metastore.uris"] == settings.metastore
     assert conf["spark.hadoop.hive.metastore.uris"].startswith("thrift://")
     assert not any("ConnectionURL" in k or "derby" in k.lower() for k in conf)

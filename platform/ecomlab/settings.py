@@ -37,6 +37,9 @@ class SparkSettings(BaseModel):
     master: str
     driver_memory: str = "2g"
     shuffle_partitions: PositiveInt = 4
+    # JVM options of the driver and executors (garbage collector, heap sizing); never -Xmx,
+    # which the memory settings own.
+    jvm_options: str = ""
     # Extra Spark properties passed through as they are (e.g. spark.executor.memory).
     conf: dict[str, str] = Field(default_factory=dict)
 
@@ -53,6 +56,17 @@ class SparkSettings(BaseModel):
         if not re.fullmatch(r"\d+[kmgt]", value.lower()):
             raise ValueError(f"must be a JVM memory size such as 2g or 512m, got {value!r}")
         return value
+
+    @field_validator("jvm_options")
+    @classmethod
+    def _no_heap_limit(cls, value: str) -> str:
+        return _no_max_heap(value)
+
+
+def _no_max_heap(value: str) -> str:
+    if "-Xmx" in value:
+        raise ValueError(f"must not set the maximum heap (-Xmx): the memory settings do, got {value!r}")
+    return value
 
 
 class CollectionSettings(BaseModel):
@@ -147,9 +161,20 @@ class ServicesSettings(BaseModel):
     thrift_server_memory: str = "640m"
     metastore_memory: str = "256m"
     dask_worker_memory: str = "512MiB"
+    # JVM options of the long-running service JVMs (ZooKeeper, the metastore, Spark's master
+    # and worker): they idle most of the time, so a small serial-collected heap that grows on
+    # demand and only the quick compiler keep their footprint down.
+    daemon_jvm_options: str = (
+        "-XX:+UseSerialGC -Xms16m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:TieredStopAtLevel=1"
+    )
     airflow_parallelism: int = Field(2, ge=1, le=8)
     # Seconds to wait for each service to become healthy before `up` gives up.
     start_timeout_seconds: float = Field(120.0, gt=0)
+
+    @field_validator("daemon_jvm_options")
+    @classmethod
+    def _no_heap_limit(cls, value: str) -> str:
+        return _no_max_heap(value)
 
     @field_validator("spark_worker_memory", "spark_executor_memory", "thrift_server_memory", "metastore_memory")
     @classmethod

@@ -88,6 +88,35 @@ def test_nothing_listens_beyond_loopback_but_the_metastore(platform):
     assert {port for _, _, port in exposed} <= {settings.services.ports.metastore}, exposed
 
 
+def test_every_jvm_of_the_platform_runs_with_its_configured_options(platform):
+    """The options reach the real JVMs: Spark's launchers (spark-class, spark-submit) and the
+    worker starting executors each build their own command line."""
+    from ecomlab.services.layout import Layout
+    from ecomlab.services.platform import platform_processes
+
+    settings = platform["settings"]
+    daemon, spark = settings.services.daemon_jvm_options.split(), settings.spark.jvm_options.split()
+    main_classes = {
+        "QuorumPeerMain": daemon,
+        "HiveMetaStore": daemon,
+        "deploy.master.Master": daemon,
+        "deploy.worker.Worker": daemon,
+        "SparkSubmit": spark,  # the Thrift Server's driver
+        "CoarseGrainedExecutorBackend": spark,  # its executor, started by the worker
+    }
+    seen = {}
+    for process in platform_processes(Layout(settings.home)):
+        try:
+            command = process.cmdline()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        for main_class, options in main_classes.items():
+            if any(part.endswith(main_class) for part in command):
+                seen[main_class] = [option for option in options if option not in command]
+    assert set(seen) == set(main_classes), f"JVMs found: {sorted(seen)}"
+    assert not any(seen.values()), f"options missing from a JVM's command line: {seen}"
+
+
 def test_the_thrift_server_found_through_the_registry_answers_pyhive(platform):
     from ecomlab.warehouse import hiveserver2
 

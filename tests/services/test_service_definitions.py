@@ -46,6 +46,28 @@ def test_a_bad_memory_size_names_its_key(tmp_path, monkeypatch):
         load_settings("local")
 
 
+def test_a_maximum_heap_in_jvm_options_is_refused_naming_its_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECOMLAB_HOME", str(tmp_path))
+    monkeypatch.setenv("ECOMLAB_SERVICES__DAEMON_JVM_OPTIONS", "-XX:+UseSerialGC -Xmx4g")
+    with pytest.raises(ConfigError, match=r"services.daemon_jvm_options: .*must not set the maximum heap"):
+        load_settings("local")
+
+
+def test_service_jvms_get_the_daemon_options_and_jobs_the_spark_options(local):
+    services = {s.name: s for s in build_services(local)}
+    daemon = local.services.daemon_jvm_options.split()
+    assert "-XX:+UseSerialGC" in daemon
+    for name in ("zookeeper", "metastore"):
+        command = services[name].command
+        assert command[2 : 2 + len(daemon)] == daemon, name  # right after the maximum heap
+    for name in ("spark-master", "spark-worker"):
+        assert services[name].env["SPARK_DAEMON_JAVA_OPTS"] == local.services.daemon_jvm_options, name
+    # The Thrift Server and the DAGs' jobs are Spark drivers: the spark options, on driver and executors.
+    thrift = " ".join(services["thrift-server"].command)
+    assert f"spark.executor.extraJavaOptions={local.spark.jvm_options}" in thrift
+    assert local.spark.jvm_options in thrift.split("spark.driver.extraJavaOptions=", 1)[1]
+
+
 def test_services_come_in_start_order_and_listen_on_loopback(local):
     services = build_services(local)
     names = [s.name for s in services]

@@ -120,6 +120,7 @@ def airflow_env(settings: Settings, layout: Layout) -> dict[str, str]:
         "AIRFLOW__API__PORT": str(ports.airflow),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{ports.airflow}",
         "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
         "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR": "True",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(layout.data_dir("airflow") / "logs"),
         # The platform's settings for the tasks Airflow runs: profile, home, the Spark
@@ -137,6 +138,8 @@ def build_services(settings: Settings, layout: Layout | None = None) -> list[Ser
     run, conf = layout.run, layout.conf
     ecomlab = str(BIN / "ecomlab")
     spark_env = _spark_env(layout)
+    # Spark's launcher gives SPARK_DAEMON_JAVA_OPTS to its daemons (master, worker), not to executors.
+    daemon_opts = {"SPARK_DAEMON_JAVA_OPTS": sizes.daemon_jvm_options}
     spark_class = str(spark_home() / "bin" / "spark-class")
     bindir = postgres_bindir()
     jars = spark_home() / "jars"
@@ -168,6 +171,7 @@ def build_services(settings: Settings, layout: Layout | None = None) -> list[Ser
             [
                 shutil.which("java") or "java",
                 "-Xmx128m",
+                *sizes.daemon_jvm_options.split(),
                 f"-Dzookeeper.log.dir={layout.logs}",
                 "-cp",
                 f"{jars}/*",
@@ -192,6 +196,7 @@ def build_services(settings: Settings, layout: Layout | None = None) -> list[Ser
             [
                 shutil.which("java") or "java",
                 f"-Xmx{sizes.metastore_memory}",
+                *sizes.daemon_jvm_options.split(),
                 f"-Djava.io.tmpdir={layout.tmp}",
                 "-cp",
                 f"{conf / 'hive'}:{jars}/*:{JDBC_DRIVER}",
@@ -221,7 +226,7 @@ def build_services(settings: Settings, layout: Layout | None = None) -> list[Ser
             master_url,
             health.SparkMasterCheck(ports.spark_master_ui),
             # No REST submission server: it would take the fixed port 6066 (jobs use spark-submit to 7077).
-            env={**spark_env, "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"},
+            env={**spark_env, "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false", **daemon_opts},
             extra_ports={"ui": ports.spark_master_ui},
         ),
         Service(
@@ -247,7 +252,7 @@ def build_services(settings: Settings, layout: Layout | None = None) -> list[Ser
             f"127.0.0.1:{ports.spark_worker}",
             health.SparkWorkerCheck(ports.spark_master_ui, ports.spark_worker),
             requires=("spark-master",),
-            env=spark_env,
+            env={**spark_env, **daemon_opts},
             extra_ports={"ui": ports.spark_worker_ui},
         ),
         Service(

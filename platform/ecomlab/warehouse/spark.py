@@ -54,6 +54,9 @@ def spark_conf(settings: Settings, app_name: str = "ecomlab") -> dict[str, str]:
         "spark.pyspark.driver.python": sys.executable,
         "spark.driver.extraJavaOptions": f"-Djava.io.tmpdir={scratch} -Dderby.system.home={home}",
     }
+    if settings.spark.jvm_options:
+        conf["spark.driver.extraJavaOptions"] += " " + settings.spark.jvm_options
+        conf["spark.executor.extraJavaOptions"] = settings.spark.jvm_options
     if settings.spark.master.startswith("local"):
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
