@@ -167,7 +167,10 @@ class ServicesSettings(BaseModel):
     daemon_jvm_options: str = (
         "-XX:+UseSerialGC -Xms16m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:TieredStopAtLevel=1"
     )
-    airflow_parallelism: int = Field(2, ge=1, le=8)
+    # One task at a time: the worker's second core belongs to the Thrift Server, so a second
+    # Spark job would only hold a driver (and memory) while it waits for the first one's core.
+    # The pipeline's waits reschedule or defer, so they never hold the slot.
+    airflow_parallelism: int = Field(1, ge=1, le=8)
     # Seconds to wait for each service to become healthy before `up` gives up.
     start_timeout_seconds: float = Field(120.0, gt=0)
 
