@@ -39,10 +39,11 @@ def _free_ports(names: list[str]) -> dict[str, str]:
 
 
 # What a process is, from its command line: the JVM's main class, PostgreSQL, or the Python program.
+# First match wins: the Thrift Server is a spark-submit too, so it comes before SparkSubmit.
 _KINDS = {
+    "HiveThriftServer2": "thrift-server",
     "SparkSubmit": "spark-submit (driver)",
     "CoarseGrainedExecutorBackend": "spark executor",
-    "HiveThriftServer2": "thrift-server",
     "HiveMetaStore": "hive-metastore",
     "QuorumPeerMain": "zookeeper",
     "deploy.master.Master": "spark-master",
@@ -74,18 +75,17 @@ def stack_pss(layout) -> tuple[float, int, dict[str, float]]:
 
     from ecomlab.services.platform import platform_processes
 
-    total = 0
-    by_kind: dict[str, float] = {}
+    by_kind: dict[str, int] = {}
     processes = platform_processes(layout)
     for process in processes:
         try:
             pss = process.memory_full_info().pss
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-        total += pss
         kind = _kind(process)
-        by_kind[kind] = round(by_kind.get(kind, 0.0) + pss / 2**20, 1)
-    return round(total / 2**20, 1), len(processes), dict(sorted(by_kind.items(), key=lambda item: -item[1]))
+        by_kind[kind] = by_kind.get(kind, 0) + pss
+    mib = {kind: round(size / 2**20, 1) for kind, size in sorted(by_kind.items(), key=lambda item: -item[1])}
+    return round(sum(by_kind.values()) / 2**20, 1), len(processes), mib
 
 
 def _up(env: dict[str, str]) -> tuple[float, str]:
