@@ -469,3 +469,18 @@ def test_an_hdfs_uri_needs_a_lake_on_that_cluster(own_lake):
 
     with pytest.raises(FetchError, match=r"hdfs://namenode:8020/data/UserBehavior\.csv"):
         import_file("taobao", "hdfs://namenode:8020/data/UserBehavior.csv", own_lake)
+
+
+@pytest.mark.parametrize(
+    ("imported", "read"),
+    [
+        ({"cdnow_purchases", "cdnow_sample_purchases"}, "cdnow_purchases"),
+        ({"cdnow_sample_purchases"}, "cdnow_sample_purchases"),
+        ({"cdnow_purchases"}, "cdnow_purchases"),
+        (set(), None),
+    ],
+)
+def test_every_analysis_reads_the_cdnow_master_before_the_sample(imported, read):
+    from ecomlab.sources.importers import cdnow_purchase_table
+
+    assert cdnow_purchase_table(imported.__contains__) == read

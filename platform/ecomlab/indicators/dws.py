@@ -30,6 +30,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from ecomlab.sources.importers import CDNOW_SAMPLE_PURCHASES, cdnow_purchase_table
+
 HISTORY_DAYS = 365
 
 
@@ -334,7 +336,7 @@ class TaobaoAdapter(Adapter):
         return [("dws_vfirst", vfirst), ("dws_visitor_day", visitor_day), ("dws_hour", hour)]
 
 
-CDNOW_SAMPLE = "cdnow_sample_purchases"
+CDNOW_SAMPLE = CDNOW_SAMPLE_PURCHASES.ods_table
 
 
 class CdnowAdapter(Adapter):
@@ -349,7 +351,7 @@ class CdnowAdapter(Adapter):
     main = "cdnow_purchases"
 
     def _sample_only(self) -> bool:
-        return not self.engine.has_table("cdnow_purchases") and self.engine.has_table(CDNOW_SAMPLE)
+        return cdnow_purchase_table(self.engine.has_table) == CDNOW_SAMPLE
 
     def has_table(self, name: str) -> bool:
         return super().has_table(name) or (name == "cdnow_purchases" and self._sample_only())

@@ -49,13 +49,17 @@ def shop_purchases(spark, days: list[str] | None = None):
 
 
 def cdnow_purchases(spark, table: str | None = None):
-    """CDNOW purchases as (customer_id, ts, value): the sample's table when it was imported,
-    else the master file's (the sample's customers are named by their master id)."""
+    """CDNOW purchases as (customer_id, ts, value), from the same table the indicators read:
+    the master file's when it was imported, else the 1/10 sample's."""
     from pyspark.sql import functions as F
 
+    from ecomlab.sources.importers import cdnow_purchase_table
+
     if table is None:
-        sample = spark.catalog.tableExists("dwd.cdnow_sample_purchases")
-        table = "dwd.cdnow_sample_purchases" if sample else "dwd.cdnow_purchases"
+        name = cdnow_purchase_table(lambda t: spark.catalog.tableExists(f"dwd.{t}"))
+        if name is None:
+            raise SegmentError("no CDNOW purchases in dwd: import and clean a CDNOW file first")
+        table = f"dwd.{name}"
     frame = spark.table(table)
     customer = "master_id" if "master_id" in frame.columns else "customer_id"
     return frame.select(
@@ -130,11 +134,13 @@ def segment(spark, purchases, params: SegmentParams | None = None, as_of=None) -
         silhouettes[k] = round(float(score), 4)
         if score > best_score:
             best_k, best_score, best_model = k, score, model
+    refined = False
     for seed in range(2, params.seeds + 1):
         model = fit(best_k, seed)
         if model.summary.trainingCost < best_model.summary.trainingCost:
-            best_model = model
-    silhouettes[best_k] = round(float(evaluator.evaluate(best_model.transform(scaled))), 4)
+            best_model, refined = model, True
+    if refined:  # another seed's clustering replaced the first: its silhouette is the one reported
+        silhouettes[best_k] = round(float(evaluator.evaluate(best_model.transform(scaled))), 4)
     customers = best_model.transform(scaled).select("customer_id", "recency", "frequency", "monetary", "segment")
     customers = customers.toPandas()
     scaled.unpersist()

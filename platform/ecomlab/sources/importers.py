@@ -64,6 +64,18 @@ CDNOW_SAMPLE_PURCHASES = RawEntity(
     format="whitespace",
     description="CDNOW 1/10 sample: purchases of 2,357 customers of the Q1 1997 cohort.",
 )
+
+
+def cdnow_purchase_table(table_exists) -> str | None:
+    """The CDNOW purchase table every analysis reads: the master file's when it was imported,
+    else the 1/10 sample's (its customers are named by their master id, so both give the same
+    customer ids); None when neither was. `table_exists` answers for a table name without database."""
+    for entity in (CDNOW_PURCHASES, CDNOW_SAMPLE_PURCHASES):
+        if table_exists(entity.ods_table):
+            return entity.ods_table
+    return None
+
+
 BASKET_TRANSACTIONS = RawEntity(
     source="baskets",
     name="transactions",
