@@ -1,7 +1,8 @@
 """`dag.test()` runs of the stages that exist, on the embedded profile, with real Spark (spark-submit).
 
-Ingest simulates one small day, lands it and loads ODS through SparkSubmitOperator; a second
-run of the same interval must leave the same rows; clean then turns that day into DWD.
+Ingest simulates one small day, lands it and loads ODS through SparkSubmitOperator; clean then
+turns that day into DWD. (A repeated interval is checked end to end on the local profile, where
+the whole chain runs twice and must leave identical outputs.)
 Collect crawls a few pages of the demo shop and a competitor (on loopback) into ODS.
 The runs use their own ecomlab home (the embedded Derby metastore allows one process).
 """
@@ -83,23 +84,15 @@ def test_bad_params_fail_the_run_before_any_work(embedded_airflow):
 
 
 @pytest.mark.spark
-def test_ingest_twice_then_clean(embedded_airflow):
+def test_ingest_then_clean(embedded_airflow):
     bag, settings = embedded_airflow
-    conf = {"events": 10_000, "start": DAY, "end": DAY}
-
-    run = bag.dags["ecomlab_ingest"].test(run_conf=conf)
+    run = bag.dags["ecomlab_ingest"].test(run_conf={"events": 10_000, "start": DAY, "end": DAY})
     assert run.state == "success", _states(run)
     lake = Path(settings.lake_root.removeprefix("file://"))
     plan = json.loads((lake / "runs/orchestration/shop" / DAY / "ods_plan.json").read_text())
     assert plan["source"] == "shop" and plan["entities"]["events"] == [DAY]
     landed = _landed_rows(settings, "events", DAY)
     assert landed > 0
-    assert _ods_rows(settings, "shop_events", DAY) == landed
-
-    # The same interval again: the same rows, nothing duplicated.
-    again = bag.dags["ecomlab_ingest"].test(run_conf=conf)
-    assert again.state == "success", _states(again)
-    assert _landed_rows(settings, "events", DAY) == landed
     assert _ods_rows(settings, "shop_events", DAY) == landed
 
     cleaned = bag.dags["ecomlab_clean"].test(run_conf={"dataset": "shop", "start": DAY})

@@ -1,9 +1,10 @@
 """End to end on the local profile: `ecomlab up` starts every service; the master DAG, triggered
 through Airflow's REST API with a conf, runs the chain of stage DAGs; the ADS tables are read
-through pyhive over the Thrift Server and the results through SQLAlchemy from the mart; the
-dashboards page inside the Airflow UI loads in headless Chromium; a repeated run, with a Spark job
-killed mid-run and retried by Airflow, gives the same outputs; a stopped service fails the DAG
-with an error naming it; `ecomlab down` leaves nothing.
+through pyhive over the Thrift Server and the results through SQLAlchemy from the mart; Airflow's
+components are healthy and its API takes the generated admin password only; the dashboards page
+inside the Airflow UI loads in headless Chromium; a repeated run, with a Spark job killed mid-run
+and retried by Airflow, gives the same outputs; a stopped service fails the DAG with an error
+naming it; `ecomlab down` leaves nothing.
 
 One platform is started for the module, on free ports and in a home of its own; the tests run
 in file order (the last ones stop a service and then everything).
@@ -36,6 +37,7 @@ pytestmark = [
 ]
 
 PIPELINE = "ecomlab_pipeline"
+AIRFLOW = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
 STAGES = ["ecomlab_ingest", "ecomlab_clean", "ecomlab_indicators", "ecomlab_mining", "ecomlab_dashboards"]
 # One simulated day at the smallest scale the parameters allow: the chain, not the data, is under test.
 DAY = "2026-11-01"
@@ -69,6 +71,20 @@ def airflow(platform):
         yield client
 
 
+def test_airflow_components_are_healthy_and_the_api_takes_the_generated_password_only(platform, airflow):
+    from ecomlab.services.airflow_api import AirflowApiError, AirflowClient
+    from ecomlab.services.discovery import require
+
+    env, settings = platform
+    status = cli(env, "status")
+    rows = status_rows(status.stdout)
+    assert status.returncode == 0, status.stdout
+    for name in AIRFLOW:
+        assert rows[name].startswith("healthy since"), status.stdout
+    with pytest.raises(AirflowApiError, match=r"login as admin .* failed: 401"):
+        AirflowClient(require(settings, "airflow-api-server").address, "admin", "not-the-password")
+
+
 def run_pipeline(client) -> str:
     return finish_pipeline(client, client.trigger(PIPELINE, CONF))
 
@@ -99,6 +115,13 @@ def outputs(settings) -> dict:
         "SELECT indicator_id, dimension, dimension_value, value FROM ads.indicator_daily "
         f"WHERE dt = '{DAY}' AND dataset = 'shop'",
     )
+    # Row counts of the day's ODS and DWD events: a reload that appended would show here even
+    # where cleaning merges the duplicates away before the indicators.
+    layers = hiveserver2.query(
+        settings,
+        f"SELECT (SELECT count(*) FROM ods.shop_events WHERE dt = '{DAY}') AS ods, "
+        f"(SELECT count(*) FROM dwd.shop_events WHERE dt = '{DAY}') AS dwd",
+    )
     engine = sqlalchemy.create_engine(settings.mart_url)
     try:
         with engine.connect() as conn:
@@ -121,6 +144,7 @@ def outputs(settings) -> dict:
     return {
         "ads": rows(ads.itertuples(index=False, name=None)),
         "mart": rows(mart),
+        "events": {layer: int(layers[layer].iloc[0]) for layer in ("ods", "dwd")},
         "segments": segments,
         "quality": quality,
     }
@@ -147,6 +171,7 @@ def test_the_master_dag_runs_every_stage_and_the_results_are_readable(airflow, f
     # The mart holds exactly what ADS holds for the day, read through two different endpoints.
     assert found["mart"] == found["ads"]
     assert found["segments"] > 0 and found["quality"] > 0
+    assert 0 < found["events"]["dwd"] <= found["events"]["ods"], found["events"]
 
 
 def test_the_dashboards_page_inside_the_airflow_ui_loads_in_chromium(platform, airflow, tmp_path):
