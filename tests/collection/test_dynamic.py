@@ -51,3 +51,23 @@ def test_a_crawler_that_dies_is_restarted_and_then_gives_up_with_a_reason(shop, 
     assert [f["url"].rsplit("/", 1)[1] for f in result.failures] == ["1", "2"]
     assert all("exited with code" in f["reason"] for f in result.failures)
     assert result.restarts >= 2
+
+
+def test_pages_after_a_failed_one_are_crawled_whole_in_the_same_browser(shop):
+    # One browser crawls every URL of a job in one tab, and a failure gives the next URL a fresh tab.
+    first, last = [i for i in shop.catalog.items.values() if len(i.reviews) > 3][:2]
+    urls = [
+        f"{shop.url}/dynamic/item/{first.item_id}",
+        "http://10.0.0.1/x",
+        f"{shop.url}/dynamic/item/999999",
+        f"{shop.url}/dynamic/item/{last.item_id}",
+    ]
+    result = run_dynamic(urls, OPTIONS, "items", [shop.url], "s", "own", "t")
+    assert [f["url"] for f in result.failures] == urls[1:3]
+    assert "HTTP 404" in result.failures[1]["reason"]
+    assert result.pages == 4 and result.restarts == 0
+    for item in (first, last):
+        reviews = [r for r in result.records if r["kind"] == "review" and r["item_id"] == str(item.item_id)]
+        assert sorted(int(r["review_id"]) for r in reviews) == [r.review_id for r in item.reviews]
+        prices = [r["price"] for r in result.records if r["kind"] == "price" and r["item_id"] == str(item.item_id)]
+        assert prices == [f"{item.price:.2f}"]
