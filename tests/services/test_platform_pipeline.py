@@ -103,7 +103,26 @@ def finish_pipeline(client, run_id: str) -> str:
             if ti["state"] == "failed"
         }
         pytest.fail(f"{PIPELINE} run {run_id} ended {state}; failed tasks: {failed}")
+    settle(client)
     return run_id
+
+
+def settle(client, timeout: float = 600) -> None:
+    """Wait until no stage run is queued or running.
+
+    The master run succeeds once the chain is marked done by the dashboards' last task, which
+    can be before the scheduler closes that dashboards run, and a second dashboards run (after
+    the other ADS stage) may still follow: the checks and the next run start from a quiet
+    platform.
+    """
+    deadline = time.monotonic() + timeout
+    while busy := {
+        dag_id: states
+        for dag_id in STAGES
+        if {"queued", "running"} & set(states := [run["state"] for run in client.runs(dag_id)])
+    }:
+        assert time.monotonic() < deadline, f"stage runs still unfinished {timeout:.0f}s after the master run: {busy}"
+        time.sleep(5)
 
 
 def outputs(settings) -> dict:
