@@ -50,10 +50,13 @@ def test_late_and_missing_days_give_null_with_a_reason(spark, shop_dwd):
     table = spark.table("dwd.shop_events")
     copy = table.where(f"dt = '{last}'").toPandas().assign(dt=late)
     spark.createDataFrame(copy, schema=table.schema).write.insertInto("dwd.shop_events", overwrite=True)
+    adaptive = spark.conf.get("spark.sql.adaptive.enabled")
     try:
         built = build(SparkEngine(spark), "shop", [late, empty])
     finally:
         spark.sql(f"ALTER TABLE dwd.shop_events DROP IF EXISTS PARTITION (dt = '{late}')")
+    # The build tunes the shared session for itself only.
+    assert spark.conf.get("spark.sql.adaptive.enabled") == adaptive
     rows = built.rows.set_index(["dt", "indicator_id", "dimension", "dimension_value"])
     assert rows.loc[(late, "uv", "", "")].value > 0
     payment = rows.loc[(late, "payment_amount", "", "")]

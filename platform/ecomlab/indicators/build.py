@@ -54,22 +54,23 @@ def build(engine, dataset: str, days: list[str], category: str | None = None, ad
     chosen = indicators_for(dataset, category)
     adapter = ADAPTERS[dataset](engine)
     window = Window(tuple(days))
-    engine.register("cal", window.calendar())
-    engine.view("req", f"SELECT * FROM cal WHERE day IN ({sql_list(days)})")
-    availability: dict[str, set[str]] = defaultdict(set)
-    present_tables = [t for t in adapter.tables if adapter.has_table(t)]
-    if present_tables:
-        for source, day in engine.frame(adapter.day_availability(window)).itertuples(index=False):
-            availability[source].add(day)
-        for table in adapter.sparse:
-            availability[f"dwd.{table}"] = set(availability[f"dwd.{adapter.main}"])
-    views = adapter.views(window) if present_tables == list(adapter.tables) else []
-    for name, sql in views:
-        engine.view(name, sql)
-    advance(1)
-    have_views = {name for name, _ in views}
-    computable = [i for i in chosen if views_of(i.id) <= have_views]
+    engine.begin()
     try:
+        engine.register("cal", window.calendar())
+        engine.view("req", f"SELECT * FROM cal WHERE day IN ({sql_list(days)})")
+        availability: dict[str, set[str]] = defaultdict(set)
+        present_tables = [t for t in adapter.tables if adapter.has_table(t)]
+        if present_tables:
+            for source, day in engine.frame(adapter.day_availability(window)).itertuples(index=False):
+                availability[source].add(day)
+            for table in adapter.sparse:
+                availability[f"dwd.{table}"] = set(availability[f"dwd.{adapter.main}"])
+        views = adapter.views(window) if present_tables == list(adapter.tables) else []
+        for name, sql in views:
+            engine.view(name, sql)
+        advance(1)
+        have_views = {name for name, _ in views}
+        computable = [i for i in chosen if views_of(i.id) <= have_views]
         raw = _compute(engine, computable, days)
     finally:
         engine.release()
@@ -94,7 +95,7 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
                 if dim != "day" and dim not in VIEW_DIMENSIONS[view]:
                     raise IndicatorError(f"{indicator.id}: summary {view} has no {dim!r} breakdown")
                 wanted[(view, dim)].add(measure)
-    measured = []
+    queries = []
     for (view, dim), measures in sorted(wanted.items()):
         names = sorted(measures)
         aggregates = ", ".join(f"CAST({MEASURES[m][1]} AS DOUBLE) AS {m}" for m in names)
@@ -106,9 +107,19 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
                 f"SELECT day, CAST({column} AS STRING) AS dimension_value, {aggregates} FROM {view} "
                 f"WHERE day IN ({in_days}) AND {column} IS NOT NULL GROUP BY day, {column}"
             )
-        frame = engine.frame(sql).melt(id_vars=["day", "dimension_value"], var_name="measure", value_name="v")
-        frame["dimension"] = "" if dim == "day" else dim
-        measured.append(frame)
+        queries.append(("" if dim == "day" else dim, sql))
+    # Custom SQL: each statement once, however many indicators it gives.
+    statements: dict[str, set[str]] = defaultdict(set)
+    for indicator in indicators:
+        if indicator.id in CUSTOM:
+            statements[CUSTOM[indicator.id].sql].add(indicator.id)
+    customs = [(ids, f"SELECT * FROM ({sql}) x WHERE day IN ({in_days})") for sql, ids in statements.items()]
+    # Every statement is independent of the others: the engine may run them side by side.
+    results = engine.frames([sql for _, sql in queries] + [sql for _, sql in customs])
+    measured = [
+        frame.melt(id_vars=["day", "dimension_value"], var_name="measure", value_name="v").assign(dimension=dim)
+        for (dim, _), frame in zip(queries, results, strict=False)
+    ]
     if measured:
         long = pd.concat(measured, ignore_index=True)
         keys = ["day", "dimension", "dimension_value"]
@@ -129,13 +140,7 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
             else:
                 both = num.assign(den=float("nan"))
             frames.append(both.assign(indicator_id=indicator.id))
-    # Custom SQL: each statement once, however many indicators it gives.
-    statements: dict[str, set[str]] = defaultdict(set)
-    for indicator in indicators:
-        if indicator.id in CUSTOM:
-            statements[CUSTOM[indicator.id].sql].add(indicator.id)
-    for sql, ids in statements.items():
-        frame = engine.frame(f"SELECT * FROM ({sql}) x WHERE day IN ({in_days})")
+    for (ids, _), frame in zip(customs, results[len(queries) :], strict=True):
         frames.append(frame[frame.indicator_id.isin(ids)])
     if not frames:
         return pd.DataFrame(columns=["day", "indicator_id", "dimension", "dimension_value", "num", "den"])

@@ -197,13 +197,42 @@ def _row(day: str, indicator: str, dim: str, value: str, num: str, den: str = "C
     )
 
 
+def _unpivot(day: str, source: str, rows: list[tuple[str, str, str, str, str | None]]) -> str:
+    """One row per (indicator, dimension, value, num, den) and row of `source`, which is read once.
+
+    Spark does not materialise a WITH clause: a summary referenced by several UNION ALL branches
+    is computed again for every branch, so the branches are a join with a small list instead.
+    """
+    keys = " UNION ALL ".join(
+        f"SELECT {n} AS k, '{indicator}' AS indicator_id, '{dim}' AS dimension, '{value}' AS dimension_value"
+        for n, (indicator, dim, value, _, _) in enumerate(rows)
+    )
+
+    def pick(position: int) -> str:
+        cases = " ".join(
+            f"WHEN {n} THEN CAST({row[position]} AS DOUBLE)" for n, row in enumerate(rows) if row[position] is not None
+        )
+        return f"CASE u.k {cases} ELSE CAST(NULL AS DOUBLE) END"
+
+    return (
+        f"SELECT {day} AS day, u.indicator_id, u.dimension, u.dimension_value, {pick(3)} AS num, {pick(4)} AS den "
+        f"FROM {source} CROSS JOIN ({keys}) u"
+    )
+
+
 MEMBERS = f"""
 WITH reg AS (SELECT r.day, count(u.user_id) AS n FROM req r LEFT JOIN dws_users u ON u.reg_day <= r.day GROUP BY r.day),
 act AS (SELECT day, count(DISTINCT user_id) AS n FROM dws_visitor_day GROUP BY day)
-{_row("reg.day", "registered_members", "", "''", "reg.n")} FROM reg
-UNION ALL
-{_row("reg.day", "active_member_rate", "", "''", "coalesce(act.n, 0)", "reg.n")}
-FROM reg LEFT JOIN act ON act.day = reg.day"""
+{
+    _unpivot(
+        "reg.day",
+        "reg LEFT JOIN act ON act.day = reg.day",
+        [
+            ("registered_members", "", "", "reg.n", None),
+            ("active_member_rate", "", "", "coalesce(act.n, 0)", "reg.n"),
+        ],
+    )
+}"""
 
 RETENTION = f"""
 WITH k AS (SELECT 1 AS k UNION ALL SELECT 7 AS k UNION ALL SELECT 30 AS k),
@@ -237,9 +266,17 @@ agg AS (
     count(m.customer_id) AS customers, coalesce(sum(CASE WHEN m.days >= 2 THEN 1 ELSE 0 END), 0) AS repeaters
   FROM req r LEFT JOIN m ON m.day = r.day GROUP BY r.day
 )
-{_row("day", "new_customers_month", "", "''", "new_customers")} FROM agg
-UNION ALL {_row("day", "customer_consumption_amount", "", "''", "amount")} FROM agg
-UNION ALL {_row("day", "repeat_purchase_rate", "", "''", "repeaters", "customers")} FROM agg"""
+{
+    _unpivot(
+        "agg.day",
+        "agg",
+        [
+            ("new_customers_month", "", "", "new_customers", None),
+            ("customer_consumption_amount", "", "", "amount", None),
+            ("repeat_purchase_rate", "", "", "repeaters", "customers"),
+        ],
+    )
+}"""
 
 
 def _score(order: str) -> str:
@@ -261,9 +298,18 @@ seg AS (
     CASE WHEN r >= 4 AND f >= 4 THEN 'champions' WHEN f >= 4 THEN 'loyal' WHEN r >= 4 AND f <= 2 THEN 'new'
          WHEN r <= 2 AND f >= 3 THEN 'at_risk' WHEN r <= 2 THEN 'hibernating' ELSE 'others' END AS segment
   FROM scored
+),
+-- Both grains in one pass over the scores (a WITH clause read twice is computed twice).
+g AS (
+  SELECT day, segment, grouping(segment) AS whole_day, sum(score) AS score, count(*) AS customers
+  FROM seg GROUP BY GROUPING SETS ((day), (day, segment))
 )
-{_row("day", "rfm_avg_score", "", "''", "sum(score)", "count(*)")} FROM seg GROUP BY day
-UNION ALL {_row("day", "rfm_customers", "segment", "segment", "count(*)")} FROM seg GROUP BY day, segment"""
+SELECT day, CASE WHEN whole_day = 1 THEN 'rfm_avg_score' ELSE 'rfm_customers' END AS indicator_id,
+  CASE WHEN whole_day = 1 THEN '' ELSE 'segment' END AS dimension,
+  CASE WHEN whole_day = 1 THEN '' ELSE CAST(segment AS STRING) END AS dimension_value,
+  CAST(CASE WHEN whole_day = 1 THEN score ELSE customers END AS DOUBLE) AS num,
+  CAST(CASE WHEN whole_day = 1 THEN customers END AS DOUBLE) AS den
+FROM g"""
 
 _TOP_ITEMS = """top AS (
   SELECT day, item_id, round(revenue, 2) AS revenue, views,  category_id,
@@ -302,15 +348,17 @@ FUNNEL = """
 WITH f AS (
   SELECT day, sum(viewed) AS v, sum(carted) AS c, sum(ordered) AS o, sum(paid) AS p FROM dws_visitor_day GROUP BY day
 )
-""" + "\nUNION ALL ".join(
+""" + _unpivot(
+    "f.day",
+    "f",
     [
-        _row("day", "funnel_visitors", "stage", f"'{s}'", n) + " FROM f"
-        for s, n in (("view", "v"), ("cart", "c"), ("order", "o"), ("pay", "p"))
-    ]
-    + [
-        _row("day", "funnel_conversion", "stage", f"'{s}'", n, d) + " FROM f"
-        for s, n, d in (("cart", "c", "v"), ("order", "o", "c"), ("pay", "p", "o"))
-    ]
+        *(("funnel_visitors", "stage", stage, n, None) for stage, n in (("view", "v"), ("cart", "c"), ("order", "o"))),
+        ("funnel_visitors", "stage", "pay", "p", None),
+        *(
+            ("funnel_conversion", "stage", stage, n, d)
+            for stage, n, d in (("cart", "c", "v"), ("order", "o", "c"), ("pay", "p", "o"))
+        ),
+    ],
 )
 
 MARKET = f"""

@@ -10,7 +10,7 @@ Summaries:
 - dws_visitor_day: one row per visitor and day, with funnel flags and first day seen
 - dws_vfirst: each visitor's first day (history up to the last day)
 - dws_page: page views, exits and dwell per page type and day
-- dws_hour: events and visitors per hour and day
+- dws_hour: events per hour and day
 - dws_order: one row per order placed on the day, with its lines' quantity, revenue, cost
 - dws_payment: payments of the day with their order's customer and units
 - dws_customer_day: one row per customer and purchase day (365 days of history), first purchase day
@@ -145,6 +145,8 @@ class ShopAdapter(Adapter):
     def views(self, w: Window) -> list[tuple[str, str]]:
         span, last, hist = sql_list(w.span), w.last, w.history_start
         t = self.t
+        # The earliest day as a date, not a string: a hash aggregate rather than a sort (see session).
+        first_day = "CAST(min(CAST(dt AS DATE)) AS STRING)"
         latest = "WHERE dt = (SELECT max(dt) FROM {0})"
         items = (
             "SELECT item_id, category_id, brand_id, CAST(price AS DOUBLE) AS price, CAST(cost AS DOUBLE) AS cost "
@@ -154,13 +156,22 @@ class ShopAdapter(Adapter):
             "SELECT user_id, CAST(CAST(registered_at AS DATE) AS STRING) AS reg_day "
             f"FROM {t('shop_users')} {latest.format(t('shop_users'))}"
         )
+        # The events are first grouped with the session's visitor and channel as keys (a session
+        # has one of each): Spark hashes string keys but sorts for min() of a string, and a sort
+        # of every event cost more than the rest of the summary. The outer step merges the rare
+        # session seen with two visitors or channels into one, as min() over its events would.
         session = f"""
             SELECT s.*, f.first_day, u.reg_day FROM (
-              SELECT e.dt AS day, e.session_id, min(e.visitor_id) AS visitor_id, min(e.user_id) AS user_id,
-                min(e.channel) AS channel, min(e.campaign_id) AS campaign_id,
-                sum(CASE WHEN e.event_type = 'page_view' THEN 1 ELSE 0 END) AS page_views,
-                sum(CASE WHEN e.event_type = 'cart_add' THEN 1 ELSE 0 END) AS cart_adds
-              FROM {t("shop_events")} e WHERE e.dt IN ({span}) GROUP BY e.dt, e.session_id
+              SELECT day, session_id, min(visitor_id) AS visitor_id, min(user_id) AS user_id,
+                min(channel) AS channel, min(campaign_id) AS campaign_id,
+                sum(page_views) AS page_views, sum(cart_adds) AS cart_adds
+              FROM (
+                SELECT e.dt AS day, e.session_id, e.visitor_id, e.channel, min(e.user_id) AS user_id,
+                  min(e.campaign_id) AS campaign_id,
+                  sum(CASE WHEN e.event_type = 'page_view' THEN 1 ELSE 0 END) AS page_views,
+                  sum(CASE WHEN e.event_type = 'cart_add' THEN 1 ELSE 0 END) AS cart_adds
+                FROM {t("shop_events")} e WHERE e.dt IN ({span}) GROUP BY e.dt, e.session_id, e.visitor_id, e.channel
+              ) g GROUP BY day, session_id
             ) s
             LEFT JOIN dws_vfirst f ON f.visitor_id = s.visitor_id
             LEFT JOIN dws_users u ON u.user_id = s.user_id"""
@@ -179,21 +190,21 @@ class ShopAdapter(Adapter):
             ) l ON l.order_id = o.order_id
             WHERE o.dt IN ({span})"""
         visitor_day = """
-            SELECT s.day, s.visitor_id, min(s.user_id) AS user_id, min(s.first_day) AS first_day,
+            SELECT s.day, s.visitor_id, min(s.user_id) AS user_id, s.first_day,
               count(*) AS sessions, sum(s.page_views) AS page_views, sum(s.cart_adds) AS cart_adds,
               CASE WHEN sum(s.page_views) > 0 THEN 1 ELSE 0 END AS viewed,
               CASE WHEN sum(s.cart_adds) > 0 THEN 1 ELSE 0 END AS carted,
               max(CASE WHEN o.order_id IS NOT NULL THEN 1 ELSE 0 END) AS ordered,
               max(coalesce(o.is_paid, 0)) AS paid
             FROM dws_session s LEFT JOIN dws_order o ON o.session_id = s.session_id AND o.day = s.day
-            GROUP BY s.day, s.visitor_id"""
+            GROUP BY s.day, s.visitor_id, s.first_day"""
         page = f"""
             SELECT dt AS day, page_type, count(*) AS views, sum(is_exit) AS exits,
               sum(CASE WHEN dwell_seconds IS NOT NULL THEN dwell_seconds ELSE 0 END) AS dwell_seconds,
               sum(CASE WHEN dwell_seconds IS NOT NULL THEN 1 ELSE 0 END) AS dwell_pages
             FROM {t("shop_events")} WHERE dt IN ({span}) AND event_type = 'page_view' GROUP BY dt, page_type"""
         hour = f"""
-            SELECT dt AS day, hour(event_time) AS hour, count(*) AS events, count(DISTINCT visitor_id) AS visitors
+            SELECT dt AS day, hour(event_time) AS hour, count(*) AS events
             FROM {t("shop_events")} WHERE dt IN ({span}) GROUP BY dt, hour(event_time)"""
         payment = f"""
             SELECT p.dt AS day, p.payment_id, p.order_id, o.user_id, CAST(p.amount AS DOUBLE) AS amount, o.qty
@@ -207,7 +218,7 @@ class ShopAdapter(Adapter):
             ) c
             JOIN cal k ON k.day = c.day
             JOIN (
-              SELECT user_id AS customer_id, min(dt) AS first_day FROM {t("shop_orders")}
+              SELECT user_id AS customer_id, {first_day} AS first_day FROM {t("shop_orders")}
               WHERE status = 'paid' AND dt <= '{last}' GROUP BY user_id
             ) f ON f.customer_id = c.customer_id"""
         item = f"""
@@ -272,7 +283,8 @@ class ShopAdapter(Adapter):
             SELECT dt AS day, restock_id, ({lead}) / CAST(86400 AS DOUBLE) AS lead_days
             FROM {t("shop_restocks")} WHERE dt IN ({span}) AND ordered_at IS NOT NULL"""
         vfirst = (
-            f"SELECT visitor_id, min(dt) AS first_day FROM {t('shop_events')} WHERE dt <= '{last}' GROUP BY visitor_id"
+            f"SELECT visitor_id, {first_day} AS first_day FROM {t('shop_events')} "
+            f"WHERE dt <= '{last}' GROUP BY visitor_id"
         )
         return [
             ("dws_items", items),
@@ -331,7 +343,7 @@ class TaobaoAdapter(Adapter):
             FROM {events} b LEFT JOIN dws_vfirst f ON f.visitor_id = CAST(b.user_id AS STRING)
             WHERE b.day IN ({span}) GROUP BY b.day, b.user_id"""
         hour = f"""
-            SELECT day, hour, count(*) AS events, count(DISTINCT user_id) AS visitors
+            SELECT day, hour, count(*) AS events
             FROM {events} b WHERE day IN ({span}) GROUP BY day, hour"""
         return [("dws_vfirst", vfirst), ("dws_visitor_day", visitor_day), ("dws_hour", hour)]
 

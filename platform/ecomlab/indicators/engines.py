@@ -6,9 +6,18 @@ resolves DWD table names, materialises summary views and returns small results a
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+# Statements in flight at once on Spark: most indicator queries read small cached summaries,
+# so their time goes to planning and scheduling on the driver, which overlaps with execution.
+CONCURRENT_QUERIES = 4
+# Settings of the session while a build runs. Adaptive execution re-plans a query after each
+# stage: on summaries that are small and cached that costs more than it saves, and it kept
+# statements run side by side from overlapping (measured: a fifth of the build's time).
+BUILD_CONF = {"spark.sql.adaptive.enabled": "false"}
 
 
 class SparkEngine:
@@ -17,6 +26,13 @@ class SparkEngine:
     def __init__(self, spark) -> None:
         self.spark = spark
         self._cached: list = []
+        self._restore: dict[str, str | None] = {}
+
+    def begin(self) -> None:
+        """Tune the session for a build; `release` puts the previous settings back."""
+        for key, value in BUILD_CONF.items():
+            self._restore.setdefault(key, self.spark.conf.get(key, None))
+            self.spark.conf.set(key, value)
 
     def table(self, name: str) -> str:
         return f"dwd.{name}"
@@ -41,10 +57,21 @@ class SparkEngine:
     def frame(self, sql: str) -> pd.DataFrame:
         return self.spark.sql(sql).toPandas()
 
+    def frames(self, statements: list[str]) -> list[pd.DataFrame]:
+        """The results of independent statements, in order, several in flight at once."""
+        with ThreadPoolExecutor(max_workers=CONCURRENT_QUERIES, thread_name_prefix="indicator-sql") as pool:
+            return list(pool.map(self.frame, statements))
+
     def release(self) -> None:
         for frame in self._cached:
             frame.unpersist()
         self._cached.clear()
+        for key, value in self._restore.items():
+            if value is None:
+                self.spark.conf.unset(key)
+            else:
+                self.spark.conf.set(key, value)
+        self._restore.clear()
 
 
 @dataclass
@@ -88,6 +115,13 @@ class DuckDBEngine:
 
     def frame(self, sql: str) -> pd.DataFrame:
         return self.connection.execute(sql).df()
+
+    def frames(self, statements: list[str]) -> list[pd.DataFrame]:
+        # DuckDB parallelises each statement itself.
+        return [self.frame(sql) for sql in statements]
+
+    def begin(self) -> None:
+        pass
 
     def release(self) -> None:
         pass
