@@ -116,9 +116,10 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
     customs = [(ids, f"SELECT * FROM ({sql}) x WHERE day IN ({in_days})") for sql, ids in statements.items()]
     # Every statement is independent of the others: the engine may run them side by side.
     results = engine.frames([sql for _, sql in queries] + [sql for _, sql in customs])
+    measure_results, custom_results = results[: len(queries)], results[len(queries) :]
     measured = [
         frame.melt(id_vars=["day", "dimension_value"], var_name="measure", value_name="v").assign(dimension=dim)
-        for (dim, _), frame in zip(queries, results, strict=False)
+        for (dim, _), frame in zip(queries, measure_results, strict=True)
     ]
     if measured:
         long = pd.concat(measured, ignore_index=True)
@@ -140,7 +141,7 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
             else:
                 both = num.assign(den=float("nan"))
             frames.append(both.assign(indicator_id=indicator.id))
-    for (ids, _), frame in zip(customs, results[len(queries) :], strict=True):
+    for (ids, _), frame in zip(customs, custom_results, strict=True):
         frames.append(frame[frame.indicator_id.isin(ids)])
     if not frames:
         return pd.DataFrame(columns=["day", "indicator_id", "dimension", "dimension_value", "num", "den"])

@@ -13,6 +13,7 @@ same statements on both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 # Breakdowns each summary supports: dimension -> column.
 VIEW_DIMENSIONS: dict[str, dict[str, str]] = {
@@ -344,6 +345,8 @@ WITH base AS (SELECT day, channel, count(*) AS visits FROM dws_session WHERE cam
 {_row("c.day", "campaign_uplift", "campaign", "c.campaign_id", "c.visits + b.visits", "b.visits")}
 FROM dws_campaign_day c LEFT JOIN base b ON b.day = c.day AND b.channel = c.channel WHERE c.visits > 0"""
 
+# The funnel's stages in order, with the column of f counting the visitors who reached each.
+_FUNNEL_STAGES = (("view", "v"), ("cart", "c"), ("order", "o"), ("pay", "p"))
 FUNNEL = """
 WITH f AS (
   SELECT day, sum(viewed) AS v, sum(carted) AS c, sum(ordered) AS o, sum(paid) AS p FROM dws_visitor_day GROUP BY day
@@ -351,14 +354,9 @@ WITH f AS (
 """ + _unpivot(
     "f.day",
     "f",
-    [
-        *(("funnel_visitors", "stage", stage, n, None) for stage, n in (("view", "v"), ("cart", "c"), ("order", "o"))),
-        ("funnel_visitors", "stage", "pay", "p", None),
-        *(
-            ("funnel_conversion", "stage", stage, n, d)
-            for stage, n, d in (("cart", "c", "v"), ("order", "o", "c"), ("pay", "p", "o"))
-        ),
-    ],
+    [("funnel_visitors", "stage", stage, n, None) for stage, n in _FUNNEL_STAGES]
+    # Each stage's conversion is over the stage before it.
+    + [("funnel_conversion", "stage", stage, n, before) for (_, before), (stage, n) in pairwise(_FUNNEL_STAGES)],
 )
 
 MARKET = f"""
