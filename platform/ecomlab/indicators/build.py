@@ -61,8 +61,8 @@ def build(engine, dataset: str, days: list[str], category: str | None = None, ad
         availability: dict[str, set[str]] = defaultdict(set)
         present_tables = [t for t in adapter.tables if adapter.has_table(t)]
         if present_tables:
-            for source, day in engine.frame(adapter.day_availability(window)).itertuples(index=False):
-                availability[source].add(day)
+            for source, found in adapter.available_days(window).items():
+                availability[source] |= found
             for table in adapter.sparse:
                 availability[f"dwd.{table}"] = set(availability[f"dwd.{adapter.main}"])
         views = adapter.views(window) if present_tables == list(adapter.tables) else []
@@ -83,7 +83,7 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
     """Raw rows (day, indicator_id, dimension, dimension_value, num, den) of every indicator."""
     in_days = sql_list(days)
     frames = []
-    # Measures: one aggregate query per summary and breakdown.
+    # Measures: one aggregate query per summary, its breakdowns as grouping sets.
     wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
     for indicator in indicators:
         spec = MEASURED.get(indicator.id)
@@ -95,19 +95,10 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
                 if dim != "day" and dim not in VIEW_DIMENSIONS[view]:
                     raise IndicatorError(f"{indicator.id}: summary {view} has no {dim!r} breakdown")
                 wanted[(view, dim)].add(measure)
-    queries = []
-    for (view, dim), measures in sorted(wanted.items()):
-        names = sorted(measures)
-        aggregates = ", ".join(f"CAST({MEASURES[m][1]} AS DOUBLE) AS {m}" for m in names)
-        if dim == "day":
-            sql = f"SELECT day, '' AS dimension_value, {aggregates} FROM {view} WHERE day IN ({in_days}) GROUP BY day"
-        else:
-            column = VIEW_DIMENSIONS[view][dim]
-            sql = (
-                f"SELECT day, CAST({column} AS STRING) AS dimension_value, {aggregates} FROM {view} "
-                f"WHERE day IN ({in_days}) AND {column} IS NOT NULL GROUP BY day, {column}"
-            )
-        queries.append(("" if dim == "day" else dim, sql))
+    by_view: dict[str, dict[str, set[str]]] = defaultdict(dict)
+    for (view, dim), measures in wanted.items():
+        by_view[view][dim] = measures
+    queries = [_measure_query(view, dims, in_days) for view, dims in sorted(by_view.items())]
     # Custom SQL: each statement once, however many indicators it gives.
     statements: dict[str, set[str]] = defaultdict(set)
     for indicator in indicators:
@@ -115,11 +106,11 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
             statements[CUSTOM[indicator.id].sql].add(indicator.id)
     customs = [(ids, f"SELECT * FROM ({sql}) x WHERE day IN ({in_days})") for sql, ids in statements.items()]
     # Every statement is independent of the others: the engine may run them side by side.
-    results = engine.frames([sql for _, sql in queries] + [sql for _, sql in customs])
+    results = engine.frames(queries + [sql for _, sql in customs])
     measure_results, custom_results = results[: len(queries)], results[len(queries) :]
     measured = [
-        frame.melt(id_vars=["day", "dimension_value"], var_name="measure", value_name="v").assign(dimension=dim)
-        for (dim, _), frame in zip(queries, measure_results, strict=True)
+        frame.melt(id_vars=["day", "dimension", "dimension_value"], var_name="measure", value_name="v")
+        for frame in measure_results
     ]
     if measured:
         long = pd.concat(measured, ignore_index=True)
@@ -146,6 +137,29 @@ def _compute(engine, indicators: list[Indicator], days: list[str]) -> pd.DataFra
     if not frames:
         return pd.DataFrame(columns=["day", "indicator_id", "dimension", "dimension_value", "num", "den"])
     return pd.concat(frames, ignore_index=True)
+
+
+def _measure_query(view: str, dims: dict[str, set[str]], in_days: str) -> str:
+    """One aggregate query over `view` for all its breakdowns (grouping sets: one pass, not one per breakdown).
+
+    Rows: day, dimension ('' for the whole day), dimension_value, then one column per measure.
+    A breakdown leaves out the rows whose dimension is NULL; the whole day counts them.
+    """
+    names = sorted(set().union(*dims.values()))
+    aggregates = ", ".join(f"CAST({MEASURES[m][1]} AS DOUBLE) AS {m}" for m in names)
+    columns = [(dim, VIEW_DIMENSIONS[view][dim]) for dim in sorted(dims) if dim != "day"]
+    if len({column for _, column in columns}) < len(columns):
+        raise IndicatorError(f"summary {view}: two breakdowns on one column")
+    sets = ", ".join([*(["(day)"] if "day" in dims else []), *(f"(day, {column})" for _, column in columns)])
+    picked = " ".join(f"WHEN grouping({column}) = 0 THEN '{dim}'" for dim, column in columns)
+    values = " ".join(f"WHEN grouping({column}) = 0 THEN CAST({column} AS STRING)" for _, column in columns)
+    dimension = f"CASE {picked} ELSE '' END" if columns else "''"
+    value = f"CASE {values} ELSE '' END" if columns else "''"
+    return (
+        f"SELECT * FROM (SELECT day, {dimension} AS dimension, {value} AS dimension_value, {aggregates} "
+        f"FROM {view} WHERE day IN ({in_days}) GROUP BY GROUPING SETS ({sets})) m "
+        "WHERE dimension = '' OR dimension_value IS NOT NULL"
+    )
 
 
 def _value(num, den, ratio: bool) -> tuple[float | None, str | None]:

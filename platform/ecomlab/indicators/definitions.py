@@ -1,8 +1,8 @@
 """How each indicator of the catalog is computed from the DWS summaries.
 
-Most indicators are a measure, or a ratio of two measures, of the summaries: measures of
-one summary and one breakdown are computed together in one aggregate query (one pass per
-summary and dimension, however many indicators read it). The rest (cohorts, windows over
+Most indicators are a measure, or a ratio of two measures, of the summaries: the measures
+of one summary are computed together in one aggregate query, its breakdowns as grouping sets
+(one pass per summary, however many indicators and breakdowns read it). The rest (cohorts, windows over
 history, rankings, comparisons with the previous day) are SQL of their own that returns
 rows of (day, indicator_id, dimension, dimension_value, num, den).
 

@@ -95,12 +95,39 @@ class Adapter:
     def views(self, w: Window) -> list[tuple[str, str]]:
         raise NotImplementedError
 
+    def available_days(self, w: Window) -> dict[str, set[str]]:
+        """Which DWD table ('dwd.<name>') has rows for which day of the span."""
+        found: dict[str, set[str]] = {}
+        for source, day in self.engine.frame(self.day_availability(w)).itertuples(index=False):
+            found.setdefault(source, set()).add(day)
+        return found
+
     def day_availability(self, w: Window) -> str:
         """SQL of (source, day) pairs: which DWD table has rows for which day of the span."""
         raise NotImplementedError
 
 
-class ShopAdapter(Adapter):
+class PartitionedAdapter(Adapter):
+    """A data set whose DWD tables are partitioned by the day (`dt`) their rows belong to.
+
+    The days present are read from the partitions, not from a scan of the rows (a scan of the
+    event table cost as much as a summary): the cleaning stage drops a day's partition when
+    none of its rows passed, so a partition is present exactly when the day has rows.
+    """
+
+    def available_days(self, w: Window) -> dict[str, set[str]]:
+        span = set(w.span)
+        found = {}
+        for table in self.tables:
+            if table in self.sparse or not self.has_table(table):
+                continue
+            days = self.engine.partition_days(table)
+            # A snapshot describes every day of its window: present when it has rows at all.
+            found[f"dwd.{table}"] = set(span) if table in self.snapshots and days else days & span
+        return found
+
+
+class ShopAdapter(PartitionedAdapter):
     dataset = "shop"
     tables = (
         "shop_events",
@@ -120,27 +147,6 @@ class ShopAdapter(Adapter):
     snapshots = ("shop_items", "shop_users")
     sparse = ("shop_ad_spend", "shop_refunds", "shop_reviews", "shop_complaints", "shop_restocks")
     main = "shop_events"
-
-    def day_availability(self, w: Window) -> str:
-        parts = []
-        for table in self.tables:
-            if not self.engine.has_table(table):
-                continue
-            if table in self.sparse:
-                continue
-            if table in self.snapshots:
-                # A snapshot describes every day of its window: present when it has rows at all.
-                parts.append(
-                    f"SELECT DISTINCT 'dwd.{table}' AS source, c.day FROM cal c "
-                    f"JOIN (SELECT count(*) AS n FROM {self.t(table)}) s ON s.n > 0 "
-                    f"WHERE c.day IN ({sql_list(w.span)})"
-                )
-            else:
-                parts.append(
-                    f"SELECT DISTINCT 'dwd.{table}' AS source, dt AS day FROM {self.t(table)} "
-                    f"WHERE dt IN ({sql_list(w.span)})"
-                )
-        return " UNION ALL ".join(parts)
 
     def views(self, w: Window) -> list[tuple[str, str]]:
         span, last, hist = sql_list(w.span), w.last, w.history_start
@@ -400,7 +406,7 @@ class CdnowAdapter(Adapter):
         return [("dws_customer_day", customer)]
 
 
-class CrawlAdapter(Adapter):
+class CrawlAdapter(PartitionedAdapter):
     """Crawled product pages: our shop's prices (crawl_prices) and the competitors' (crawl_competitor_prices).
 
     A page crawled by both crawlers, or twice, counts once: prices and ratings are averaged,
@@ -411,13 +417,6 @@ class CrawlAdapter(Adapter):
     tables = ("crawl_products", "crawl_prices", "crawl_reviews", "crawl_competitor_prices")
     sparse = ("crawl_reviews",)
     main = "crawl_products"
-
-    def day_availability(self, w: Window) -> str:
-        return " UNION ALL ".join(
-            f"SELECT DISTINCT 'dwd.{table}' AS source, dt AS day FROM {self.t(table)} WHERE dt IN ({sql_list(w.span)})"
-            for table in self.tables
-            if table not in self.sparse and self.engine.has_table(table)
-        )
 
     def views(self, w: Window) -> list[tuple[str, str]]:
         span, t = sql_list(w.span), self.t

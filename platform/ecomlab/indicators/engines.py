@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -27,9 +28,11 @@ class SparkEngine:
         self.spark = spark
         self._cached: list = []
         self._restore: dict[str, str | None] = {}
+        self._exists: dict[str, bool] = {}
 
     def begin(self) -> None:
         """Tune the session for a build; `release` puts the previous settings back."""
+        self._exists.clear()
         for key, value in BUILD_CONF.items():
             self._restore.setdefault(key, self.spark.conf.get(key, None))
             self.spark.conf.set(key, value)
@@ -38,7 +41,15 @@ class SparkEngine:
         return f"dwd.{name}"
 
     def has_table(self, name: str) -> bool:
-        return self.spark.catalog.tableExists(f"dwd.{name}")
+        # Asked for every table several times per build, and each answer is a metastore call.
+        if name not in self._exists:
+            self._exists[name] = self.spark.catalog.tableExists(f"dwd.{name}")
+        return self._exists[name]
+
+    def partition_days(self, name: str) -> set[str]:
+        """The `dt` values of the table's partitions, from the metastore (no data is read)."""
+        rows = self.spark.sql(f"SHOW PARTITIONS dwd.{name}").collect()
+        return {dict(part.split("=", 1) for part in row[0].split("/"))["dt"] for row in rows}
 
     def epoch(self, column: str) -> str:
         return f"unix_timestamp({column})"
@@ -98,9 +109,11 @@ class DuckDBEngine:
         return f"read_parquet('{self._path(name)}/*/*.parquet', {options})"
 
     def has_table(self, name: str) -> bool:
-        from pathlib import Path
-
         return any(Path(self._path(name)).glob("*/*.parquet"))
+
+    def partition_days(self, name: str) -> set[str]:
+        """The `dt` values of the table's partition directories that hold data files."""
+        return {d.name.removeprefix("dt=") for d in Path(self._path(name)).glob("dt=*") if any(d.glob("*.parquet"))}
 
     def epoch(self, column: str) -> str:
         return f"epoch({column})"
