@@ -7,7 +7,7 @@ from rich.console import Console
 
 from ecomlab.indicators.ads import ADS_TABLE, export_to_mart, read_ads, write_ads
 from ecomlab.indicators.build import NO_DATA, build
-from ecomlab.indicators.engines import SparkEngine
+from ecomlab.indicators.engines import DuckDBEngine, SparkEngine
 from ecomlab.indicators.view import show
 from ecomlab.mart import Mart
 
@@ -52,9 +52,14 @@ def test_late_and_missing_days_give_null_with_a_reason(spark, shop_dwd):
     spark.createDataFrame(copy, schema=table.schema).write.insertInto("dwd.shop_events", overwrite=True)
     adaptive = spark.conf.get("spark.sql.adaptive.enabled")
     try:
+        # The days come from the partitions: both engines see the late day, and only the days with rows.
+        partitions = SparkEngine(spark).partition_days("shop_events")
+        assert partitions == {*shop_dwd.days, late}
+        assert DuckDBEngine(shop_dwd.dwd_root).partition_days("shop_events") == partitions
         built = build(SparkEngine(spark), "shop", [late, empty])
     finally:
         spark.sql(f"ALTER TABLE dwd.shop_events DROP IF EXISTS PARTITION (dt = '{late}')")
+    assert late not in DuckDBEngine(shop_dwd.dwd_root).partition_days("shop_events")
     # The build tunes the shared session for itself only.
     assert spark.conf.get("spark.sql.adaptive.enabled") == adaptive
     rows = built.rows.set_index(["dt", "indicator_id", "dimension", "dimension_value"])
