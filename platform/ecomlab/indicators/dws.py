@@ -6,6 +6,7 @@ partitions per subject, cached, then read by many indicators. An indicator is co
 a data set when every summary it reads exists for it.
 
 Summaries:
+- dws_events: the one pass over the events that the next five read, one grouping set each
 - dws_session: one row per visit (session) of the day
 - dws_visitor_day: one row per visitor and day, with funnel flags and first day seen
 - dws_vfirst: each visitor's first day (history up to the last day)
@@ -162,22 +163,44 @@ class ShopAdapter(PartitionedAdapter):
             "SELECT user_id, CAST(CAST(registered_at AS DATE) AS STRING) AS reg_day "
             f"FROM {t('shop_users')} {latest.format(t('shop_users'))}"
         )
-        # The events are first grouped with the session's visitor and channel as keys (a session
-        # has one of each): Spark hashes string keys but sorts for min() of a string, and a sort
-        # of every event cost more than the rest of the summary. The outer step merges the rare
-        # session seen with two visitors or channels into one, as min() over its events would.
-        session = f"""
+        # One pass over the events for every summary that reads them (a scan of the event table
+        # cost as much as a summary): each grouping set is one summary's grain; rows outside
+        # the span have NULL span keys, so they only reach the first days seen.
+        in_span = f"e.dt IN ({span})"
+        events = f"""
+            SELECT CASE WHEN grouping(session_id) = 0 THEN 'session' WHEN grouping(page_type) = 0 THEN 'page'
+                WHEN grouping(hour) = 0 THEN 'hour' WHEN grouping(item_id) = 0 THEN 'item' ELSE 'visitor' END AS part,
+              day, session_id, session_visitor_id, channel, page_type, hour, item_id, visitor_id,
+              min(user_id) AS user_id, min(campaign_id) AS campaign_id, count(*) AS events,
+              sum(is_view) AS page_views, sum(is_cart) AS cart_adds,
+              sum(CASE WHEN is_view = 1 THEN is_exit END) AS exits,
+              sum(CASE WHEN is_view = 1 THEN coalesce(dwell_seconds, 0) END) AS dwell_seconds,
+              sum(CASE WHEN is_view = 1 THEN CASE WHEN dwell_seconds IS NOT NULL THEN 1 ELSE 0 END END) AS dwell_pages,
+              CAST(min(event_day) AS STRING) AS first_day
+            FROM (
+              SELECT e.visitor_id, e.user_id, e.campaign_id, e.page_type, e.is_exit, e.dwell_seconds,
+                CAST(e.dt AS DATE) AS event_day,
+                CASE WHEN e.event_type = 'page_view' THEN 1 ELSE 0 END AS is_view,
+                CASE WHEN e.event_type = 'cart_add' THEN 1 ELSE 0 END AS is_cart,
+                CASE WHEN {in_span} THEN e.dt END AS day,
+                CASE WHEN {in_span} THEN e.session_id END AS session_id,
+                CASE WHEN {in_span} THEN e.visitor_id END AS session_visitor_id,
+                CASE WHEN {in_span} THEN e.channel END AS channel,
+                CASE WHEN {in_span} THEN hour(e.event_time) END AS hour,
+                CASE WHEN {in_span} THEN e.item_id END AS item_id
+              FROM {t("shop_events")} e WHERE e.dt <= '{last}'
+            ) e
+            GROUP BY GROUPING SETS ((day, session_id, session_visitor_id, channel), (day, page_type), (day, hour),
+              (day, item_id), (visitor_id))"""
+        # A session has one visitor and channel: grouping with them as keys lets Spark hash
+        # (it sorts for min() of a string). The outer step merges the rare session seen with
+        # two visitors or channels into one, as min() over its events would.
+        session = """
             SELECT s.*, f.first_day, u.reg_day FROM (
-              SELECT day, session_id, min(visitor_id) AS visitor_id, min(user_id) AS user_id,
+              SELECT day, session_id, min(session_visitor_id) AS visitor_id, min(user_id) AS user_id,
                 min(channel) AS channel, min(campaign_id) AS campaign_id,
                 sum(page_views) AS page_views, sum(cart_adds) AS cart_adds
-              FROM (
-                SELECT e.dt AS day, e.session_id, e.visitor_id, e.channel, min(e.user_id) AS user_id,
-                  min(e.campaign_id) AS campaign_id,
-                  sum(CASE WHEN e.event_type = 'page_view' THEN 1 ELSE 0 END) AS page_views,
-                  sum(CASE WHEN e.event_type = 'cart_add' THEN 1 ELSE 0 END) AS cart_adds
-                FROM {t("shop_events")} e WHERE e.dt IN ({span}) GROUP BY e.dt, e.session_id, e.visitor_id, e.channel
-              ) g GROUP BY day, session_id
+              FROM dws_events WHERE part = 'session' AND day IS NOT NULL GROUP BY day, session_id
             ) s
             LEFT JOIN dws_vfirst f ON f.visitor_id = s.visitor_id
             LEFT JOIN dws_users u ON u.user_id = s.user_id"""
@@ -204,14 +227,11 @@ class ShopAdapter(PartitionedAdapter):
               max(coalesce(o.is_paid, 0)) AS paid
             FROM dws_session s LEFT JOIN dws_order o ON o.session_id = s.session_id AND o.day = s.day
             GROUP BY s.day, s.visitor_id, s.first_day"""
-        page = f"""
-            SELECT dt AS day, page_type, count(*) AS views, sum(is_exit) AS exits,
-              sum(CASE WHEN dwell_seconds IS NOT NULL THEN dwell_seconds ELSE 0 END) AS dwell_seconds,
-              sum(CASE WHEN dwell_seconds IS NOT NULL THEN 1 ELSE 0 END) AS dwell_pages
-            FROM {t("shop_events")} WHERE dt IN ({span}) AND event_type = 'page_view' GROUP BY dt, page_type"""
-        hour = f"""
-            SELECT dt AS day, hour(event_time) AS hour, count(*) AS events
-            FROM {t("shop_events")} WHERE dt IN ({span}) GROUP BY dt, hour(event_time)"""
+        page = """
+            SELECT day, page_type, page_views AS views, exits, dwell_seconds, dwell_pages
+            FROM dws_events WHERE part = 'page' AND day IS NOT NULL AND page_views > 0"""
+        hour = """
+            SELECT day, hour, events FROM dws_events WHERE part = 'hour' AND day IS NOT NULL"""
         payment = f"""
             SELECT p.dt AS day, p.payment_id, p.order_id, o.user_id, CAST(p.amount AS DOUBLE) AS amount, o.qty
             FROM {t("shop_payments")} p LEFT JOIN dws_order o ON o.order_id = p.order_id
@@ -232,11 +252,9 @@ class ShopAdapter(PartitionedAdapter):
               sum(a.qty) AS qty, sum(a.revenue) AS revenue, sum(a.qty * i.cost) AS cogs,
               sum(a.stock) AS stock, sum(a.in_inventory) AS in_inventory
             FROM (
-              SELECT dt AS day, item_id,
-                CASE WHEN event_type = 'page_view' THEN 1 ELSE 0 END AS views,
-                CASE WHEN event_type = 'cart_add' THEN 1 ELSE 0 END AS carts,
+              SELECT day, item_id, page_views AS views, cart_adds AS carts,
                 0 AS qty, CAST(0 AS DOUBLE) AS revenue, 0 AS stock, 0 AS in_inventory
-              FROM {t("shop_events")} WHERE dt IN ({span}) AND item_id IS NOT NULL
+              FROM dws_events WHERE part = 'item' AND day IS NOT NULL AND item_id IS NOT NULL
               UNION ALL
               SELECT oi.dt, oi.item_id, 0, 0, oi.quantity, oi.quantity * CAST(oi.unit_price AS DOUBLE), 0, 0
               FROM {t("shop_order_items")} oi
@@ -288,13 +306,11 @@ class ShopAdapter(PartitionedAdapter):
         restock = f"""
             SELECT dt AS day, restock_id, ({lead}) / CAST(86400 AS DOUBLE) AS lead_days
             FROM {t("shop_restocks")} WHERE dt IN ({span}) AND ordered_at IS NOT NULL"""
-        vfirst = (
-            f"SELECT visitor_id, {first_day} AS first_day FROM {t('shop_events')} "
-            f"WHERE dt <= '{last}' GROUP BY visitor_id"
-        )
+        vfirst = "SELECT visitor_id, first_day FROM dws_events WHERE part = 'visitor'"
         return [
             ("dws_items", items),
             ("dws_users", users),
+            ("dws_events", events),
             ("dws_vfirst", vfirst),
             ("dws_session", session),
             ("dws_order", order),
